@@ -1,0 +1,430 @@
+//! [`Connection`]: one peer's ZMTP state, without I/O.
+//!
+//! The connection is a pure state machine. It never touches a socket and
+//! never reads a clock; the caller (the engine's driver) moves bytes and
+//! time in and out of it. Its methods come in four kinds:
+//!
+//! - getters (`&self`): [`is_ready`](Connection::is_ready), [`peer`](Connection::peer);
+//! - input: [`handle_input`](Connection::handle_input) with bytes read from
+//!   the peer, [`handle_timeout`](Connection::handle_timeout) when the
+//!   deadline from `poll_timeout` has passed;
+//! - commands from the socket: [`send`](Connection::send),
+//!   [`subscribe`](Connection::subscribe), [`cancel`](Connection::cancel);
+//! - output: [`poll_event`](Connection::poll_event) for what happened,
+//!   [`transmit_slices`](Connection::transmit_slices) and
+//!   [`advance_transmit`](Connection::advance_transmit) for bytes to write,
+//!   [`poll_timeout`](Connection::poll_timeout) for the next deadline.
+//!
+//! After any input or command, drain `poll_event` until `None`, write what
+//! `transmit_slices` offers, then re-arm the timer from `poll_timeout`. After
+//! an error the connection is dead: write what is still queued (an ERROR
+//! command may be there), then close.
+
+use crate::command::{Command, RawCommand};
+use crate::error::{ConnectionError, IncompatiblePeer, ProtocolError};
+use crate::frame::{encode_header, FrameDecoder};
+use crate::greeting::{Greeting, GREETING_LEN};
+use crate::mechanism::Mechanism;
+use crate::message::Message;
+use crate::metadata::{self, Metadata};
+use crate::socket_type::SocketType;
+use crate::transmit::{Transmit, LARGE_FRAME};
+use bytes::{Buf, Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::time::{Duration, Instant};
+
+/// What a connection needs to know about its own socket.
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// Our socket type, sent as `Socket-Type` and checked against the peer's.
+    pub socket_type: SocketType,
+    /// Our routing id, sent as `Identity` by REQ, DEALER and ROUTER.
+    pub identity: Bytes,
+    /// Frames with larger bodies end the connection (ZMQ_MAXMSGSIZE).
+    pub max_message_size: Option<u64>,
+    /// Time allowed from creation to the end of the handshake (ZMQ_HANDSHAKE_IVL).
+    pub handshake_timeout: Option<Duration>,
+}
+
+impl ConnectionConfig {
+    /// A configuration with libzmq's defaults for this socket type.
+    pub fn new(socket_type: SocketType) -> ConnectionConfig {
+        ConnectionConfig {
+            socket_type,
+            identity: Bytes::new(),
+            max_message_size: None,
+            handshake_timeout: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+/// What we learnt about the peer in the handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// The peer's socket type, if it sent one (libzmq accepts its absence).
+    pub socket_type: Option<SocketType>,
+    /// The `Identity` the peer asked for (empty if none).
+    pub identity: Bytes,
+    /// Every property the peer sent.
+    pub metadata: Metadata,
+    /// The ZMTP minor version spoken with the peer (0 or 1).
+    pub minor: u8,
+}
+
+/// Something the socket above must act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The handshake completed: traffic may flow.
+    HandshakeSucceeded(PeerInfo),
+    /// A whole message arrived.
+    Message(Message),
+    /// The peer subscribed to a prefix (SUBSCRIBE command, or on a PUB/XPUB
+    /// socket a `0x01`-prefixed message, as libzmq accepts both).
+    Subscribe(Bytes),
+    /// The peer cancelled a subscription.
+    Cancel(Bytes),
+}
+
+/// Returned by [`Connection::send`] before the handshake is complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the handshake is not complete")]
+pub struct NotReady;
+
+#[derive(Debug)]
+enum Phase {
+    Greeting,
+    Handshake,
+    Traffic,
+    Failed(ConnectionError),
+}
+
+/// One peer's protocol state. See the [module docs](self) for how to drive it.
+#[derive(Debug)]
+pub struct Connection {
+    config: ConnectionConfig,
+    local_metadata: Metadata,
+    mechanism: Box<dyn Mechanism>,
+    phase: Phase,
+    decoder: FrameDecoder,
+    transmit: Transmit,
+    events: VecDeque<Event>,
+    partial: Vec<Bytes>,
+    peer: Option<PeerInfo>,
+    handshake_deadline: Option<Instant>,
+}
+
+impl Connection {
+    /// Starts a connection; our greeting is queued for transmission at once.
+    pub fn new(config: ConnectionConfig, mechanism: Box<dyn Mechanism>, now: Instant) -> Connection {
+        let mut local_metadata = Metadata::new();
+        local_metadata.insert(
+            metadata::SOCKET_TYPE,
+            Bytes::from_static(config.socket_type.as_str().as_bytes()),
+        );
+        if config.socket_type.sends_identity() {
+            local_metadata.insert(metadata::IDENTITY, config.identity.clone());
+        }
+        let mut transmit = Transmit::default();
+        let greeting = Greeting::ours(mechanism.name(), mechanism.as_server());
+        transmit.stage(|s| s.extend_from_slice(&greeting.encode()));
+        Connection {
+            decoder: FrameDecoder::new(config.max_message_size),
+            handshake_deadline: config.handshake_timeout.map(|t| now + t),
+            config,
+            local_metadata,
+            mechanism,
+            phase: Phase::Greeting,
+            transmit,
+            events: VecDeque::new(),
+            partial: Vec::new(),
+            peer: None,
+        }
+    }
+
+    /// Whether the handshake is complete and messages may be sent.
+    pub fn is_ready(&self) -> bool {
+        matches!(self.phase, Phase::Traffic)
+    }
+
+    /// The peer, once the handshake is complete.
+    pub fn peer(&self) -> Option<&PeerInfo> {
+        self.peer.as_ref()
+    }
+
+    /// Consumes every complete unit (greeting, frame) at the front of `buf`.
+    /// Incomplete input is left in `buf` for the next call. Large frame
+    /// bodies become slices of `buf`'s memory, not copies.
+    pub fn handle_input(&mut self, buf: &mut BytesMut) -> Result<(), ConnectionError> {
+        let result = self.process(buf);
+        if let Err(e) = &result {
+            self.phase = Phase::Failed(e.clone());
+        }
+        result
+    }
+
+    fn process(&mut self, buf: &mut BytesMut) -> Result<(), ConnectionError> {
+        loop {
+            match &self.phase {
+                Phase::Greeting => {
+                    Greeting::check_prefix(buf)?;
+                    if buf.len() < GREETING_LEN {
+                        return Ok(());
+                    }
+                    let greeting = Greeting::decode(&buf[..GREETING_LEN])?;
+                    buf.advance(GREETING_LEN);
+                    self.handle_greeting(greeting)?;
+                }
+                Phase::Handshake => {
+                    let Some(frame) = self.decoder.decode(buf)? else {
+                        return Ok(());
+                    };
+                    if !frame.command() {
+                        return Err(ProtocolError::MessageDuringHandshake.into());
+                    }
+                    let command = RawCommand::decode(frame.body)?;
+                    let Phase::Handshake = self.phase else {
+                        unreachable!()
+                    };
+                    let local = &self.local_metadata;
+                    let mechanism = &mut self.mechanism;
+                    let mut done = None;
+                    let mut result = Ok(());
+                    self.transmit
+                        .stage(|out| match mechanism.handle_command(command, local, out) {
+                            Ok(md) => done = md,
+                            Err(e) => result = Err(e),
+                        });
+                    result?;
+                    if let Some(peer_metadata) = done {
+                        self.handshake_done(peer_metadata)?;
+                    }
+                }
+                Phase::Traffic => return self.process_traffic(buf),
+                Phase::Failed(e) => return Err(e.clone()),
+            }
+        }
+    }
+
+    fn handle_greeting(&mut self, greeting: Greeting) -> Result<(), ConnectionError> {
+        if greeting.mechanism != self.mechanism.name() {
+            return Err(IncompatiblePeer::Mechanism {
+                ours: self.mechanism.name().to_string(),
+                theirs: greeting.mechanism.to_string(),
+            }
+            .into());
+        }
+        self.peer = Some(PeerInfo {
+            socket_type: None,
+            identity: Bytes::new(),
+            metadata: Metadata::new(),
+            minor: greeting.effective_minor(),
+        });
+        self.phase = Phase::Handshake;
+        let local = &self.local_metadata;
+        let mechanism = &mut self.mechanism;
+        self.transmit.stage(|out| mechanism.start(local, out));
+        Ok(())
+    }
+
+    fn handshake_done(&mut self, peer_metadata: Metadata) -> Result<(), ConnectionError> {
+        let ours = self.config.socket_type;
+        let peer_type = match peer_metadata.get(metadata::SOCKET_TYPE) {
+            // libzmq accepts a peer that sends no Socket-Type at all.
+            None => None,
+            Some(name) => match SocketType::from_name(name).filter(|t| ours.accepts(*t)) {
+                Some(t) => Some(t),
+                None => {
+                    // RFC 37: tell the peer why before closing.
+                    let reason = Bytes::from_static(b"Invalid socket type");
+                    self.transmit
+                        .stage(|out| Command::Error(reason).encode(out));
+                    return Err(IncompatiblePeer::SocketType {
+                        ours,
+                        theirs: String::from_utf8_lossy(name).into_owned(),
+                    }
+                    .into());
+                }
+            },
+        };
+        let peer = self.peer.as_mut().expect("set at greeting");
+        peer.socket_type = peer_type;
+        peer.identity = peer_metadata
+            .get(metadata::IDENTITY)
+            .cloned()
+            .unwrap_or_default();
+        peer.metadata = peer_metadata;
+        self.phase = Phase::Traffic;
+        self.handshake_deadline = None;
+        self.events
+            .push_back(Event::HandshakeSucceeded(peer.clone()));
+        Ok(())
+    }
+
+    fn process_traffic(&mut self, buf: &mut BytesMut) -> Result<(), ConnectionError> {
+        while let Some(frame) = self.decoder.decode(buf)? {
+            if frame.command() {
+                if !self.partial.is_empty() {
+                    return Err(ProtocolError::CommandInsideMessage.into());
+                }
+                self.handle_command(RawCommand::decode(frame.body)?)?;
+            } else if frame.more() {
+                self.partial.push(frame.body);
+            } else if self.partial.is_empty() {
+                self.deliver(Message::from(frame.body));
+            } else {
+                let mut frames = std::mem::take(&mut self.partial);
+                frames.push(frame.body);
+                self.deliver(Message::from_frames(frames));
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, msg: Message) {
+        // RFC 29 / libzmq xpub: publishers also accept the legacy form,
+        // a message whose first frame starts with 0x01 (subscribe) or 0x00.
+        if matches!(self.config.socket_type, SocketType::Pub | SocketType::XPub) {
+            let first = msg.first().filter(|f| !f.is_empty()).cloned();
+            if let Some(first) = first {
+                match first[0] {
+                    1 => return self.events.push_back(Event::Subscribe(first.slice(1..))),
+                    0 => return self.events.push_back(Event::Cancel(first.slice(1..))),
+                    _ => {}
+                }
+            }
+        }
+        self.events.push_back(Event::Message(msg));
+    }
+
+    fn handle_command(&mut self, raw: RawCommand) -> Result<(), ConnectionError> {
+        match Command::decode(raw)? {
+            Command::Ping { context, .. } => {
+                self.transmit
+                    .stage(|out| Command::Pong { context }.encode(out));
+            }
+            Command::Subscribe(topic) => self.events.push_back(Event::Subscribe(topic)),
+            Command::Cancel(topic) => self.events.push_back(Event::Cancel(topic)),
+            Command::Error(reason) => {
+                return Err(ConnectionError::PeerError {
+                    reason: String::from_utf8_lossy(&reason).into_owned(),
+                })
+            }
+            // PONG is only traffic; anything else is ignored, as libzmq does.
+            Command::Pong { .. } | Command::Ready(_) | Command::Other(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Handles the passage of time. Errors when the handshake deadline passed.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ConnectionError> {
+        if let Phase::Failed(e) = &self.phase {
+            return Err(e.clone());
+        }
+        if let Some(deadline) = self.handshake_deadline {
+            if now >= deadline {
+                self.phase = Phase::Failed(ConnectionError::HandshakeTimeout);
+                return Err(ConnectionError::HandshakeTimeout);
+            }
+        }
+        Ok(())
+    }
+
+    /// The next instant at which [`handle_timeout`](Connection::handle_timeout) must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.handshake_deadline
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Queues a message for transmission. Large frames are not copied.
+    /// A message without frames is sent as one empty frame.
+    pub fn send(&mut self, msg: &Message) -> Result<(), NotReady> {
+        if !self.is_ready() {
+            return Err(NotReady);
+        }
+        let frames = msg.frames();
+        if frames.is_empty() {
+            self.transmit.stage(|out| encode_header(out, false, false, 0));
+            return Ok(());
+        }
+        let last = frames.len() - 1;
+        for (i, frame) in frames.iter().enumerate() {
+            let more = i < last;
+            if frame.len() >= LARGE_FRAME {
+                self.transmit
+                    .stage(|out| encode_header(out, more, false, frame.len()));
+                self.transmit.body(frame);
+            } else {
+                self.transmit.stage(|out| {
+                    encode_header(out, more, false, frame.len());
+                    out.extend_from_slice(frame);
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a subscription: a SUBSCRIBE command to a ZMTP 3.1 peer, a
+    /// `0x01`-prefixed message to a 3.0 peer (RFC 37 §Backwards Interoperability).
+    pub fn subscribe(&mut self, topic: &[u8]) -> Result<(), NotReady> {
+        self.send_subscription(true, topic)
+    }
+
+    /// Cancels a subscription, in the form the peer understands.
+    pub fn cancel(&mut self, topic: &[u8]) -> Result<(), NotReady> {
+        self.send_subscription(false, topic)
+    }
+
+    fn send_subscription(&mut self, subscribe: bool, topic: &[u8]) -> Result<(), NotReady> {
+        if !self.is_ready() {
+            return Err(NotReady);
+        }
+        let topic = Bytes::copy_from_slice(topic);
+        let minor = self.peer.as_ref().map_or(1, |p| p.minor);
+        if minor >= 1 {
+            let cmd = if subscribe {
+                Command::Subscribe(topic)
+            } else {
+                Command::Cancel(topic)
+            };
+            self.transmit.stage(|out| cmd.encode(out));
+        } else {
+            // Size computed after adding the prefix (libzmq's 3.0 encoder gets
+            // the LONG flag wrong for 255-byte topics; spec-notes §6).
+            self.transmit.stage(|out| {
+                encode_header(out, false, false, topic.len() + 1);
+                out.extend_from_slice(&[subscribe as u8]);
+                out.extend_from_slice(&topic);
+            });
+        }
+        Ok(())
+    }
+
+    /// Bytes queued for the peer.
+    pub fn transmit_len(&self) -> usize {
+        self.transmit.len()
+    }
+
+    /// Fills `dst` with the queued bytes, in order, for a vectored write.
+    pub fn transmit_slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        self.transmit.slices(dst)
+    }
+
+    /// Marks `n` queued bytes as written.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.transmit.advance(n);
+    }
+
+    /// How many more input bytes the frame being received needs, when known.
+    /// Lets the reader size a read for a large frame in one go.
+    pub fn input_missing(&self, buf: &[u8]) -> Option<usize> {
+        match self.phase {
+            Phase::Greeting => Some(GREETING_LEN.saturating_sub(buf.len())),
+            _ => self.decoder.missing(buf),
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Protocol tests: two [`Connection`]s wired back to back (quinn-proto's
+//! `Pair`), and scripted raw peers, with a virtual clock. No sockets, no sleeps.
+
+use crate::mechanism::Null;
+use crate::*;
+use bytes::{Bytes, BytesMut};
+use std::io::IoSlice;
+use std::time::{Duration, Instant};
+
+fn conn(t: SocketType, now: Instant) -> Connection {
+    Connection::new(ConnectionConfig::new(t), Box::new(Null::new()), now)
+}
+
+fn drain_transmit(c: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let mut slots = [IoSlice::new(&[]); 16];
+        let n = c.transmit_slices(&mut slots);
+        if n == 0 {
+            return out;
+        }
+        let len: usize = slots[..n].iter().map(|s| s.len()).sum();
+        for s in &slots[..n] {
+            out.extend_from_slice(s);
+        }
+        c.advance_transmit(len);
+    }
+}
+
+fn events(c: &mut Connection) -> Vec<Event> {
+    std::iter::from_fn(|| c.poll_event()).collect()
+}
+
+/// Two connections and the bytes in flight between them.
+struct Pair {
+    a: Connection,
+    b: Connection,
+    a_in: BytesMut,
+    b_in: BytesMut,
+    /// Deliver at most this many bytes per step, to exercise partial input.
+    chunk: usize,
+}
+
+impl Pair {
+    fn new(a: SocketType, b: SocketType) -> Pair {
+        let now = Instant::now();
+        Pair {
+            a: conn(a, now),
+            b: conn(b, now),
+            a_in: BytesMut::new(),
+            b_in: BytesMut::new(),
+            chunk: usize::MAX,
+        }
+    }
+
+    /// Moves bytes both ways until nothing moves. Returns the first error.
+    fn drive(&mut self) -> Result<(), ConnectionError> {
+        let mut a_pending = Vec::new();
+        let mut b_pending = Vec::new();
+        loop {
+            a_pending.extend(drain_transmit(&mut self.a));
+            b_pending.extend(drain_transmit(&mut self.b));
+            if a_pending.is_empty() && b_pending.is_empty() {
+                return Ok(());
+            }
+            let n = a_pending.len().min(self.chunk);
+            self.b_in.extend_from_slice(&a_pending[..n]);
+            a_pending.drain(..n);
+            let n = b_pending.len().min(self.chunk);
+            self.a_in.extend_from_slice(&b_pending[..n]);
+            b_pending.drain(..n);
+            self.b.handle_input(&mut self.b_in)?;
+            self.a.handle_input(&mut self.a_in)?;
+        }
+    }
+}
+
+fn handshake(p: &mut Pair) -> (PeerInfo, PeerInfo) {
+    p.drive().unwrap();
+    let pa = match events(&mut p.a).remove(0) {
+        Event::HandshakeSucceeded(peer) => peer,
+        e => panic!("{e:?}"),
+    };
+    let pb = match events(&mut p.b).remove(0) {
+        Event::HandshakeSucceeded(peer) => peer,
+        e => panic!("{e:?}"),
+    };
+    (pa, pb)
+}
+
+#[test]
+fn null_handshake_and_messages() {
+    let mut p = Pair::new(SocketType::Push, SocketType::Pull);
+    let (peer_of_a, peer_of_b) = handshake(&mut p);
+    assert_eq!(peer_of_a.socket_type, Some(SocketType::Pull));
+    assert_eq!(peer_of_b.socket_type, Some(SocketType::Push));
+    assert_eq!(peer_of_a.minor, 1);
+    let big = Bytes::from(vec![0xAB; 100_000]);
+    let msgs = [
+        Message::from("hello"),
+        Message::from(vec![Bytes::new(), Bytes::from("x"), Bytes::new()]),
+        Message::from(big.clone()),
+        Message::from(vec![Bytes::from(vec![1u8; 300]), big]),
+    ];
+    for m in &msgs {
+        p.a.send(m).unwrap();
+    }
+    p.drive().unwrap();
+    let got: Vec<_> = events(&mut p.b);
+    let want: Vec<_> = msgs.iter().cloned().map(Event::Message).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn byte_by_byte_delivery() {
+    let mut p = Pair::new(SocketType::Dealer, SocketType::Router);
+    p.chunk = 1;
+    let (_, peer_of_b) = handshake(&mut p);
+    assert_eq!(peer_of_b.identity, Bytes::new());
+    p.a.send(&Message::from(vec!["", "abc"])).unwrap();
+    p.drive().unwrap();
+    assert_eq!(
+        events(&mut p.b),
+        vec![Event::Message(Message::from(vec!["", "abc"]))]
+    );
+}
+
+#[test]
+fn send_before_ready_is_refused() {
+    let mut c = conn(SocketType::Push, Instant::now());
+    assert_eq!(c.send(&Message::from("x")), Err(NotReady));
+}
+
+#[test]
+fn dealer_sends_libzmq_ready_bytes() {
+    let mut c = conn(SocketType::Dealer, Instant::now());
+    let mut peer = BytesMut::from(&Greeting::ours(MechanismName::NULL, false).encode()[..]);
+    c.handle_input(&mut peer).unwrap();
+    let out = drain_transmit(&mut c);
+    // spec-notes §17: READY from DEALER with empty identity.
+    let ready = b"\x04\x29\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER\x08Identity\x00\x00\x00\x00";
+    assert_eq!(&out[64..], &ready[..]);
+}
+
+use crate::greeting::{Greeting, MechanismName};
+
+#[test]
+fn mismatched_socket_type_gets_error_command() {
+    let mut p = Pair::new(SocketType::Push, SocketType::Push);
+    let err = p.drive().unwrap_err();
+    assert!(matches!(
+        err,
+        ConnectionError::Incompatible(IncompatiblePeer::SocketType { .. })
+    ));
+    // The failing side queued an ERROR for its peer before giving up.
+    let out_b = drain_transmit(&mut p.b);
+    let out_a = drain_transmit(&mut p.a);
+    let error = b"\x04\x1a\x05ERROR\x13Invalid socket type";
+    assert!(out_a.ends_with(error) || out_b.ends_with(error));
+}
+
+#[test]
+fn peer_error_command_fails_handshake() {
+    let mut c = conn(SocketType::Req, Instant::now());
+    let mut input = BytesMut::from(&Greeting::ours(MechanismName::NULL, false).encode()[..]);
+    input.extend_from_slice(b"\x04\x0a\x05ERROR\x03400");
+    assert_eq!(
+        c.handle_input(&mut input),
+        Err(ConnectionError::PeerError {
+            reason: "400".into()
+        })
+    );
+}
+
+#[test]
+fn garbage_and_wrong_mechanism_are_rejected() {
+    let mut c = conn(SocketType::Pull, Instant::now());
+    let mut input = BytesMut::from(&b"GET / HTTP/1.1\r\n"[..]);
+    assert_eq!(
+        c.handle_input(&mut input),
+        Err(ProtocolError::NotZmtp.into())
+    );
+    let mut c = conn(SocketType::Pull, Instant::now());
+    let mut input = BytesMut::from(&Greeting::ours(MechanismName::PLAIN, false).encode()[..]);
+    assert!(matches!(
+        c.handle_input(&mut input),
+        Err(ConnectionError::Incompatible(IncompatiblePeer::Mechanism { .. }))
+    ));
+    let mut c = conn(SocketType::Pull, Instant::now());
+    let mut input = BytesMut::from(&Greeting::ours(MechanismName::NULL, false).encode()[..]);
+    input.extend_from_slice(b"\x00\x01x");
+    assert_eq!(
+        c.handle_input(&mut input),
+        Err(ProtocolError::MessageDuringHandshake.into())
+    );
+}
+
+#[test]
+fn handshake_timeout() {
+    let start = Instant::now();
+    let mut c = conn(SocketType::Pull, start);
+    let deadline = c.poll_timeout().unwrap();
+    assert_eq!(deadline, start + Duration::from_secs(30));
+    assert!(c.handle_timeout(start + Duration::from_secs(29)).is_ok());
+    assert_eq!(
+        c.handle_timeout(deadline),
+        Err(ConnectionError::HandshakeTimeout)
+    );
+    // Completed handshakes have no deadline.
+    let mut p = Pair::new(SocketType::Pair, SocketType::Pair);
+    handshake(&mut p);
+    assert_eq!(p.a.poll_timeout(), None);
+}
+
+#[test]
+fn ping_is_answered_with_pong() {
+    let mut p = Pair::new(SocketType::Sub, SocketType::Pub);
+    handshake(&mut p);
+    p.b_in.extend_from_slice(b"\x04\x0a\x04PING\x00\x00LOL");
+    p.b.handle_input(&mut p.b_in).unwrap();
+    assert_eq!(drain_transmit(&mut p.b), b"\x04\x08\x04PONGLOL".to_vec());
+}
+
+#[test]
+fn subscriptions_31_commands_and_30_legacy() {
+    let mut p = Pair::new(SocketType::Sub, SocketType::XPub);
+    handshake(&mut p);
+    p.a.subscribe(b"A").unwrap();
+    assert_eq!(drain_transmit(&mut p.a), b"\x04\x0b\x09SUBSCRIBEA".to_vec());
+    p.a.cancel(b"A").unwrap();
+    p.a.subscribe(b"").unwrap();
+    p.drive().unwrap();
+    assert_eq!(
+        events(&mut p.b),
+        vec![Event::Cancel(Bytes::from("A")), Event::Subscribe(Bytes::new())]
+    );
+
+    // A ZMTP 3.0 publisher gets the legacy form.
+    let mut sub = conn(SocketType::Sub, Instant::now());
+    let mut g30 = Greeting::ours(MechanismName::NULL, false);
+    g30.minor = 0;
+    let mut input = BytesMut::from(&g30.encode()[..]);
+    input.extend_from_slice(b"\x04\x1a\x05READY\x0bSocket-Type\x00\x00\x00\x04XPUB");
+    sub.handle_input(&mut input).unwrap();
+    drain_transmit(&mut sub);
+    sub.subscribe(b"A").unwrap();
+    assert_eq!(drain_transmit(&mut sub), b"\x00\x02\x01A".to_vec());
+    let topic = vec![b't'; 255];
+    sub.subscribe(&topic).unwrap();
+    let out = drain_transmit(&mut sub);
+    assert_eq!(&out[..9], &[0x02, 0, 0, 0, 0, 0, 0, 1, 0], "256-byte body is long");
+}
+
+#[test]
+fn publisher_accepts_legacy_subscription_messages() {
+    let mut p = Pair::new(SocketType::XSub, SocketType::Pub);
+    handshake(&mut p);
+    p.a.send(&Message::from(&b"\x01news"[..])).unwrap();
+    p.a.send(&Message::from(&b"\x00news"[..])).unwrap();
+    p.a.send(&Message::from("other")).unwrap();
+    p.drive().unwrap();
+    assert_eq!(
+        events(&mut p.b),
+        vec![
+            Event::Subscribe(Bytes::from("news")),
+            Event::Cancel(Bytes::from("news")),
+            Event::Message(Message::from("other")),
+        ]
+    );
+}
+
+#[test]
+fn max_message_size_drops_connection() {
+    let now = Instant::now();
+    let mut cfg = ConnectionConfig::new(SocketType::Pull);
+    cfg.max_message_size = Some(4);
+    let mut pull = Connection::new(cfg, Box::new(Null::new()), now);
+    let mut push = conn(SocketType::Push, now);
+    let mut p = Pair {
+        a: push,
+        b: pull,
+        a_in: BytesMut::new(),
+        b_in: BytesMut::new(),
+        chunk: usize::MAX,
+    };
+    handshake(&mut p);
+    p.a.send(&Message::from("12345")).unwrap();
+    assert_eq!(
+        p.drive(),
+        Err(ConnectionError::MessageTooLarge { size: 5, max: 4 })
+    );
+    (push, pull) = (p.a, p.b);
+    assert!(push.is_ready());
+    assert!(pull.handle_input(&mut BytesMut::new()).is_err(), "stays failed");
+}
+
+#[test]
+fn command_inside_multipart_is_a_protocol_error() {
+    let mut p = Pair::new(SocketType::Push, SocketType::Pull);
+    handshake(&mut p);
+    p.b_in.extend_from_slice(b"\x01\x01a\x04\x06\x04PONGx");
+    assert_eq!(
+        p.b.handle_input(&mut p.b_in),
+        Err(ProtocolError::CommandInsideMessage.into())
+    );
+}
