@@ -15,12 +15,12 @@ use std::ops::Index;
 /// assert_eq!(m.len(), 2);
 /// assert_eq!(m[0], b"wor"[..]);
 /// ```
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, Default)]
 pub struct Message {
     frames: Frames,
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 enum Frames {
     One(Bytes),
     Many(Vec<Bytes>),
@@ -151,6 +151,21 @@ impl Message {
     }
 }
 
+/// Messages are equal when their frames are, however they are stored.
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.frames() == other.frames()
+    }
+}
+
+impl Eq for Message {}
+
+impl std::hash::Hash for Message {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.frames().hash(state);
+    }
+}
+
 impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.frames()).finish()
@@ -253,6 +268,8 @@ mod tests {
         assert_eq!(m.frames(), &[Bytes::new(), Bytes::from("a"), Bytes::from("c")]);
         assert_eq!(m.pop_front(), Some(Bytes::new()));
         assert_eq!(m.byte_len(), 2);
+        m.pop_front();
+        assert_eq!(m, Message::from("c"), "equality ignores the storage form");
         let mut e = Message::new();
         assert!(e.is_empty());
         assert_eq!(e.pop_front(), None);

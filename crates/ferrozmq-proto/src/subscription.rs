@@ -71,6 +71,18 @@ impl<K: Copy + Ord> SubscriptionTrie<K> {
         was_empty
     }
 
+    /// Whether `key` holds a subscription to exactly `prefix`.
+    pub fn contains(&self, prefix: &[u8], key: K) -> bool {
+        let mut node = &self.root;
+        for b in prefix {
+            match node.children.binary_search_by_key(b, |(c, _)| *c) {
+                Ok(i) => node = &node.children[i].1,
+                Err(_) => return false,
+            }
+        }
+        node.subscribers.iter().any(|(k, _)| *k == key)
+    }
+
     /// Removes one subscription of `key` to `prefix`. Returns true if
     /// `prefix` has no subscriber left (and had this one).
     pub fn remove(&mut self, prefix: &[u8], key: K) -> bool {

@@ -1,0 +1,323 @@
+//! One connection: a stream, a `ferrozmq_proto::Connection`, and the pipes
+//! to its socket. The driver reads in large chunks and decodes everything it
+//! read before delivering the whole batch to the inbound pipe (one lock, at
+//! most one wake-up); it drains the outbound pipe in batches into one
+//! transmit queue and writes it with `writev`. A full inbound pipe stops
+//! reading, which back-pressures the peer through TCP.
+
+use super::EngineNotify;
+use crate::pipe::{Notify, PipeItem};
+use crate::socket::core::SocketCore;
+use crate::socket::pattern::Peer;
+use crate::transport::Stream;
+use bytes::BytesMut;
+use ferrozmq_proto::mechanism::Null;
+use ferrozmq_proto::{Connection, ConnectionError, Event, PeerInfo, SocketType};
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Smallest read; larger when a big frame is known to be on its way.
+const READ_CHUNK: usize = 64 * 1024;
+/// Largest single read.
+const MAX_READ: usize = 4 * 1024 * 1024;
+/// Reads per turn before yielding to other connections.
+const READ_BUDGET: usize = 16;
+/// Writes per turn before yielding to other connections.
+const WRITE_BUDGET: usize = 16;
+/// Stop pulling from the pipe when this much is queued for the stream.
+const TRANSMIT_HIGH: usize = 256 * 1024;
+/// Items taken from the outbound pipe per lock.
+const PIPE_BATCH: usize = 256;
+
+/// How the connection came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    Accepted { listener: u64 },
+    Session { id: u64 },
+}
+
+/// Why a connection ended. The causes are kept for the monitor's
+/// Disconnected/HandshakeFailed events (a later issue).
+#[derive(Debug)]
+#[allow(dead_code, reason = "causes are read by the monitor, not yet built")]
+pub(super) enum Closed {
+    /// The peer closed the stream.
+    Eof,
+    /// The stream failed.
+    Io(io::Error),
+    /// A non-blocking connect failed.
+    ConnectFailed(io::Error),
+    /// The protocol layer gave up.
+    Protocol(ConnectionError),
+    /// The socket would not take the peer (PAIR's second, duplicate identity,
+    /// closed socket).
+    Refused,
+    /// The socket closed and everything queued was written.
+    Drained,
+    /// The socket's linger period ended, or it disconnected or unbound.
+    Abandoned,
+}
+
+impl Closed {
+    /// Whether the session should dial again (spec-notes §1: protocol
+    /// errors end the endpoint, losses and timeouts do not).
+    pub(super) fn reconnects(&self) -> bool {
+        match self {
+            Closed::Eof | Closed::Io(_) | Closed::ConnectFailed(_) => true,
+            Closed::Protocol(e) => e.is_transient(),
+            Closed::Refused | Closed::Drained | Closed::Abandoned => false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct Driver {
+    pub(super) stream: Stream,
+    pub(super) socket: Arc<SocketCore>,
+    pub(super) origin: Origin,
+    pub(super) connecting: bool,
+    /// Set when the socket closed: flush, then close. `Some(None)`: no deadline.
+    pub(super) lingering: bool,
+    pub(super) armed: Option<Instant>,
+    conn: Connection,
+    notify: EngineNotify,
+    read_buf: BytesMut,
+    peer: Option<Peer>,
+    /// The peer was attached by this driver (and is detached when it ends);
+    /// otherwise it belongs to a connect session and outlives the connection.
+    owns_peer: bool,
+    stash: VecDeque<PipeItem>,
+    out_batch: VecDeque<PipeItem>,
+    read_blocked: bool,
+}
+
+impl Driver {
+    pub(super) fn new(
+        stream: Stream,
+        socket: Arc<SocketCore>,
+        origin: Origin,
+        connecting: bool,
+        peer: Option<Peer>,
+        notify: EngineNotify,
+        now: Instant,
+    ) -> Driver {
+        let config = socket.connection_config();
+        Driver {
+            stream,
+            conn: Connection::new(config, Box::new(Null::new()), now),
+            socket,
+            origin,
+            connecting,
+            lingering: false,
+            armed: None,
+            notify,
+            read_buf: BytesMut::new(),
+            peer,
+            owns_peer: false,
+            stash: VecDeque::new(),
+            out_batch: VecDeque::new(),
+            read_blocked: false,
+        }
+    }
+
+    /// The protocol's next deadline.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+
+    pub(super) fn handle_timeout(&mut self, now: Instant) -> Result<(), Closed> {
+        self.conn.handle_timeout(now).map_err(Closed::Protocol)
+    }
+
+    /// Does everything that can be done now without blocking.
+    pub(super) fn run(&mut self) -> Result<(), Closed> {
+        if self.connecting {
+            if let Some(e) = self.stream.take_error().map_err(Closed::Io)? {
+                return Err(Closed::ConnectFailed(e));
+            }
+            if !self.stream.is_connected() {
+                return Ok(());
+            }
+            self.connecting = false;
+        }
+        // A lingering connection still reads: its handshake may be in
+        // progress, and EOF must be seen. What arrives is dropped, since the
+        // closed socket's inbound pipes refuse it.
+        self.read()?;
+        self.flush()?;
+        if self.lingering && self.drained() {
+            return Err(Closed::Drained);
+        }
+        Ok(())
+    }
+
+    fn read(&mut self) -> Result<(), Closed> {
+        if self.read_blocked {
+            if !self.deliver_stash() {
+                return Ok(());
+            }
+            self.read_blocked = false;
+        }
+        for _ in 0..READ_BUDGET {
+            let want = self
+                .conn
+                .input_missing(&self.read_buf)
+                .unwrap_or(0)
+                .clamp(READ_CHUNK, MAX_READ);
+            let old = self.read_buf.len();
+            self.read_buf.resize(old + want, 0);
+            match self.stream.read(&mut self.read_buf[old..]) {
+                Ok(0) => {
+                    self.read_buf.truncate(old);
+                    return Err(Closed::Eof);
+                }
+                Ok(n) => {
+                    self.read_buf.truncate(old + n);
+                    let result = self.conn.handle_input(&mut self.read_buf);
+                    // Messages decoded before an error are still delivered.
+                    self.process_events()?;
+                    result.map_err(Closed::Protocol)?;
+                    if !self.deliver_stash() {
+                        self.read_blocked = true;
+                        return Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.read_buf.truncate(old);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    self.read_buf.truncate(old);
+                }
+                Err(e) => {
+                    self.read_buf.truncate(old);
+                    return Err(Closed::Io(e));
+                }
+            }
+        }
+        // Budget spent with data left: come back after the other connections.
+        self.notify.notify();
+        Ok(())
+    }
+
+    fn process_events(&mut self) -> Result<(), Closed> {
+        while let Some(event) = self.conn.poll_event() {
+            match event {
+                Event::HandshakeSucceeded(info) => self.attach(info)?,
+                Event::Message(m) => self.stash.push_back(PipeItem::Msg(m)),
+                Event::Subscribe(t) => self.stash.push_back(PipeItem::Subscribe(t)),
+                Event::Cancel(t) => self.stash.push_back(PipeItem::Cancel(t)),
+            }
+        }
+        Ok(())
+    }
+
+    fn attach(&mut self, info: PeerInfo) -> Result<(), Closed> {
+        let peer = match self.peer.take() {
+            Some(peer) => peer,
+            None => {
+                let peer = self.socket.new_peer(info.identity.clone(), false);
+                let outgoing = matches!(self.origin, Origin::Session { .. });
+                if !self.socket.attach(&peer, outgoing) {
+                    return Err(Closed::Refused);
+                }
+                self.owns_peer = true;
+                peer
+            }
+        };
+        peer.out.set_reader(Notify::Engine(self.notify.clone()));
+        peer.inp.set_writer(Notify::Engine(self.notify.clone()));
+        if matches!(self.socket.kind, SocketType::Sub | SocketType::XSub) {
+            self.socket.refresh_subscriptions(&peer.out);
+        }
+        self.peer = Some(peer);
+        Ok(())
+    }
+
+    /// Moves decoded items into the inbound pipe; false if it is full.
+    fn deliver_stash(&mut self) -> bool {
+        if self.stash.is_empty() {
+            return true;
+        }
+        match &self.peer {
+            Some(peer) => peer.inp.push_batch(&mut self.stash),
+            None => {
+                self.stash.clear();
+                true
+            }
+        }
+    }
+
+    fn fill_transmit(&mut self) {
+        let Some(peer) = &self.peer else { return };
+        if !self.conn.is_ready() {
+            return;
+        }
+        while self.conn.transmit_len() < TRANSMIT_HIGH {
+            if self.out_batch.is_empty() && peer.out.pop_batch(&mut self.out_batch, PIPE_BATCH) == 0 {
+                return;
+            }
+            while let Some(item) = self.out_batch.pop_front() {
+                // Cannot fail: the connection is ready.
+                let _ = match item {
+                    PipeItem::Msg(m) => self.conn.send(&m),
+                    PipeItem::Subscribe(t) => self.conn.subscribe(&t),
+                    PipeItem::Cancel(t) => self.conn.cancel(&t),
+                };
+                if self.conn.transmit_len() >= TRANSMIT_HIGH {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Closed> {
+        for _ in 0..WRITE_BUDGET {
+            self.fill_transmit();
+            if self.conn.transmit_len() == 0 {
+                return Ok(());
+            }
+            let mut slices = [IoSlice::new(&[]); 64];
+            let n = self.conn.transmit_slices(&mut slices);
+            match self.stream.write_vectored(&slices[..n]) {
+                Ok(0) => return Err(Closed::Eof),
+                Ok(written) => self.conn.advance_transmit(written),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Closed::Io(e)),
+            }
+        }
+        self.notify.notify();
+        Ok(())
+    }
+
+    /// Whether nothing is left to send.
+    pub(super) fn drained(&self) -> bool {
+        self.conn.transmit_len() == 0
+            && self.out_batch.is_empty()
+            && self.peer.as_ref().is_none_or(|p| p.out.len() == 0)
+    }
+
+    /// Ends the connection: one last non-blocking write (an ERROR command
+    /// may be queued), then the pipes are detached or handed back.
+    pub(super) fn close(mut self, registry: &mio::Registry) {
+        let mut slices = [IoSlice::new(&[]); 8];
+        let n = self.conn.transmit_slices(&mut slices);
+        if n > 0 && !self.connecting {
+            let _ = self.stream.write_vectored(&slices[..n]);
+        }
+        let _ = registry.deregister(&mut self.stream);
+        self.stream.shutdown();
+        if let Some(peer) = self.peer.take() {
+            if self.owns_peer {
+                self.socket.detach(peer.id);
+            } else {
+                // The session keeps these pipes for the next connection.
+                peer.out.set_reader(Notify::Nobody);
+                peer.inp.set_writer(Notify::Nobody);
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! [`Signal`]: the one wake-up primitive between threads and tasks.
+//!
+//! A waiter reads the epoch, tries its operation, and sleeps only if the
+//! epoch is still the same: a notification that lands in between is never
+//! lost. Blocked threads wait on a condition variable; async tasks leave
+//! their `Waker`. Notifying costs a lock only; it is done on queue state
+//! transitions (empty→non-empty, full→below low-water), never per message.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::Instant;
+
+#[derive(Debug, Default)]
+pub(crate) struct Signal {
+    epoch: AtomicU64,
+    state: Mutex<Waiters>,
+    cond: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Waiters {
+    sleepers: usize,
+    wakers: Vec<Waker>,
+}
+
+impl Signal {
+    pub(crate) fn new() -> Signal {
+        Signal::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Waiters> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current epoch; pass it to `wait` or `register`.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Wakes every waiter.
+    pub(crate) fn notify(&self) {
+        let wakers = {
+            let mut w = self.lock();
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+            if w.sleepers > 0 {
+                self.cond.notify_all();
+            }
+            std::mem::take(&mut w.wakers)
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Blocks until the epoch moves past `seen` or `deadline` passes.
+    /// Returns false on timeout.
+    pub(crate) fn wait(&self, seen: u64, deadline: Option<Instant>) -> bool {
+        let mut w = self.lock();
+        w.sleepers += 1;
+        let result = loop {
+            if self.epoch.load(Ordering::Acquire) != seen {
+                break true;
+            }
+            match deadline {
+                None => w = self.cond.wait(w).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        break false;
+                    }
+                    w = self
+                        .cond
+                        .wait_timeout(w, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        };
+        w.sleepers -= 1;
+        result
+    }
+
+    /// Leaves `waker` to be woken at the next notification. Returns false
+    /// (and registers nothing) if the epoch already moved past `seen`: the
+    /// caller must retry its operation instead of returning `Pending`.
+    pub(crate) fn register(&self, seen: u64, waker: &Waker) -> bool {
+        let mut w = self.lock();
+        if self.epoch.load(Ordering::Acquire) != seen {
+            return false;
+        }
+        if !w.wakers.iter().any(|old| old.will_wake(waker)) {
+            w.wakers.push(waker.clone());
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn notification_between_check_and_wait_is_not_lost() {
+        let s = Signal::new();
+        let seen = s.epoch();
+        s.notify();
+        assert!(s.wait(seen, Some(Instant::now() + Duration::from_secs(5))));
+    }
+
+    #[test]
+    fn wait_times_out_and_wakes() {
+        let s = Arc::new(Signal::new());
+        let seen = s.epoch();
+        assert!(!s.wait(seen, Some(Instant::now() + Duration::from_millis(10))));
+        let s2 = s.clone();
+        let t = std::thread::spawn(move || s2.wait(seen, Some(Instant::now() + Duration::from_secs(10))));
+        std::thread::sleep(Duration::from_millis(20));
+        s.notify();
+        assert!(t.join().unwrap());
+    }
+}

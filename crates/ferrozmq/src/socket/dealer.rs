@@ -1,0 +1,41 @@
+//! DEALER (RFC 28): round-robin out, fair-queue in, no envelope changes.
+
+use super::fq::FairQueue;
+use super::lb::LoadBalancer;
+use super::options::Options;
+use super::pattern::{Pattern, Peer, PeerId, RecvError, SendError};
+use crate::pipe::PipeItem;
+use bytes::Bytes;
+use ferrozmq_proto::Message;
+
+#[derive(Debug, Default)]
+pub(crate) struct Dealer {
+    lb: LoadBalancer,
+    fq: FairQueue,
+}
+
+impl Pattern for Dealer {
+    fn attach(&mut self, peer: &Peer, _: &Options) -> bool {
+        self.lb.attach(peer.id, peer.out.clone());
+        self.fq.attach(peer.id, Bytes::new(), peer.inp.clone());
+        true
+    }
+
+    fn detach(&mut self, id: PeerId) {
+        self.lb.detach(id);
+    }
+
+    fn send(&mut self, msg: Message, _: &Options) -> Result<(), SendError> {
+        self.lb.send(msg).map(drop).map_err(SendError::Full)
+    }
+
+    fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
+        loop {
+            match self.fq.recv() {
+                Some((_, _, PipeItem::Msg(m))) => return Ok(m),
+                Some(_) => continue,
+                None => return Err(RecvError::Empty),
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Fair queueing over inbound pipes (RFC 28/30): take one message from each
+//! peer in turn, so no peer can starve the others.
+
+use super::pattern::PeerId;
+use crate::pipe::{Pipe, PipeItem, Pop};
+use bytes::Bytes;
+use std::sync::Arc;
+
+#[derive(Debug, Default)]
+pub(crate) struct FairQueue {
+    /// (peer, routing id label, pipe)
+    pipes: Vec<(PeerId, Bytes, Arc<Pipe>)>,
+    next: usize,
+}
+
+impl FairQueue {
+    pub(crate) fn attach(&mut self, id: PeerId, label: Bytes, pipe: Arc<Pipe>) {
+        self.pipes.push((id, label, pipe));
+    }
+
+    /// The next item from the next non-empty pipe, with its peer and label.
+    /// Pipes whose writer is gone are dropped once drained.
+    pub(crate) fn recv(&mut self) -> Option<(PeerId, Bytes, PipeItem)> {
+        let mut tried = 0;
+        while tried < self.pipes.len() {
+            if self.next >= self.pipes.len() {
+                self.next = 0;
+            }
+            let i = self.next;
+            match self.pipes[i].2.pop() {
+                Pop::Item(item) => {
+                    self.next = i + 1;
+                    let (id, label, _) = &self.pipes[i];
+                    return Some((*id, label.clone(), item));
+                }
+                Pop::Empty => {
+                    self.next = i + 1;
+                    tried += 1;
+                }
+                Pop::Closed => {
+                    self.pipes.remove(i);
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::socket::pattern::testing::*;
+    use ferrozmq_proto::Message;
+
+    #[test]
+    fn takes_turns_between_peers() {
+        let peers: Vec<_> = (0..3).map(|i| peer(i, 0)).collect();
+        let mut fq = FairQueue::default();
+        for p in &peers {
+            fq.attach(p.id, Bytes::new(), p.inp.clone());
+        }
+        for (i, p) in peers.iter().enumerate() {
+            for k in 0..3 {
+                deliver(p, format!("{i}{k}"));
+            }
+        }
+        // Peer 2 has one more message than the others.
+        deliver(&peers[2], "23");
+        let got: Vec<_> = std::iter::from_fn(|| fq.recv())
+            .map(|(_, _, item)| match item {
+                PipeItem::Msg(m) => String::from_utf8(m[0].to_vec()).unwrap(),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(got, ["00", "10", "20", "01", "11", "21", "02", "12", "22", "23"]);
+    }
+
+    #[test]
+    fn drains_closed_pipes_then_drops_them() {
+        let p = peer(0, 0);
+        let mut fq = FairQueue::default();
+        fq.attach(0, Bytes::new(), p.inp.clone());
+        deliver(&p, Message::from("last"));
+        p.inp.close_writer();
+        assert!(fq.recv().is_some());
+        assert!(fq.recv().is_none());
+        assert!(fq.pipes.is_empty());
+    }
+}

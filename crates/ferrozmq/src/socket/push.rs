@@ -1,0 +1,31 @@
+//! PUSH (RFC 30): round-robin to peers with room; blocks when none has; cannot receive.
+
+use super::lb::LoadBalancer;
+use super::options::Options;
+use super::pattern::{Pattern, Peer, PeerId, RecvError, SendError};
+use crate::error::Error;
+use ferrozmq_proto::Message;
+
+#[derive(Debug, Default)]
+pub(crate) struct Push {
+    lb: LoadBalancer,
+}
+
+impl Pattern for Push {
+    fn attach(&mut self, peer: &Peer, _: &Options) -> bool {
+        self.lb.attach(peer.id, peer.out.clone());
+        true
+    }
+
+    fn detach(&mut self, id: PeerId) {
+        self.lb.detach(id);
+    }
+
+    fn send(&mut self, msg: Message, _: &Options) -> Result<(), SendError> {
+        self.lb.send(msg).map(drop).map_err(SendError::Full)
+    }
+
+    fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
+        Err(RecvError::Fail(Error::InvalidState))
+    }
+}
