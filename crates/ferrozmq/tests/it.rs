@@ -1,5 +1,7 @@
 //! Integration tests, linked into one binary (one module per topic).
 
+#![allow(unreachable_pub, missing_debug_implementations)]
+
 #[path = "it/support.rs"]
 mod support;
 

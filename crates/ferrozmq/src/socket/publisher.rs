@@ -1,9 +1,9 @@
 //! PUB and XPUB (RFC 29): fan-out to every subscriber whose subscriptions
 //! prefix-match the first frame, filtered here on the publisher side with a
 //! trie. A subscriber whose queue is full misses the message; sending never
-//! blocks. XPUB also hands subscriptions to the application as `0x01`/`0x00`
-//! + topic messages (new topics only, unless XPUB_VERBOSE) and lets other
-//! upstream messages through.
+//! blocks. XPUB also hands subscriptions to the application as messages of
+//! `0x01`/`0x00` followed by the topic (new topics only, unless
+//! XPUB_VERBOSE) and lets other upstream messages through.
 
 use super::fq::FairQueue;
 use super::options::Options;
