@@ -7,3 +7,6 @@ mod support;
 
 #[path = "it/interop.rs"]
 mod interop;
+
+#[path = "it/interop_more.rs"]
+mod interop_more;

@@ -164,3 +164,92 @@ pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A scripted ZMTP peer over a plain TCP stream, for byte-exact and
+/// misbehaving-peer tests.
+pub struct RawPeer {
+    pub stream: std::net::TcpStream,
+}
+
+impl RawPeer {
+    pub fn connect(endpoint: &str) -> RawPeer {
+        let addr = endpoint.trim_start_matches("tcp://");
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        RawPeer { stream }
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    pub fn read_exact(&mut self, n: usize) -> Vec<u8> {
+        use std::io::Read;
+        let mut buf = vec![0; n];
+        self.stream.read_exact(&mut buf).unwrap();
+        buf
+    }
+
+    /// Sends a NULL 3.1 greeting and a READY with this socket type; reads
+    /// the peer's greeting. Returns the peer's bytes after its greeting that
+    /// arrived with it (its READY, possibly partial).
+    pub fn handshake(&mut self, socket_type: &str) {
+        let mut greeting = [0u8; 64];
+        greeting[0] = 0xFF;
+        greeting[9] = 0x7F;
+        greeting[10] = 3;
+        greeting[11] = 1;
+        greeting[12..16].copy_from_slice(b"NULL");
+        self.write(&greeting);
+        let theirs = self.read_exact(64);
+        assert_eq!(theirs[0], 0xFF);
+        self.write(&ready(socket_type));
+    }
+
+    /// Reads one frame: (flags, body).
+    pub fn read_frame(&mut self) -> (u8, Vec<u8>) {
+        let head = self.read_exact(2);
+        let size = if head[0] & 0x02 != 0 {
+            let mut rest = vec![head[1]];
+            rest.extend(self.read_exact(7));
+            u64::from_be_bytes(rest.try_into().unwrap()) as usize
+        } else {
+            head[1] as usize
+        };
+        (head[0], self.read_exact(size))
+    }
+
+    /// Reads until the peer closes; true if it did within `TIMEOUT`.
+    pub fn closed_by_peer(&mut self) -> bool {
+        use std::io::Read;
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+/// A NULL READY command frame for a socket type.
+pub fn ready(socket_type: &str) -> Vec<u8> {
+    let mut body = b"\x05READY\x0bSocket-Type".to_vec();
+    body.extend((socket_type.len() as u32).to_be_bytes());
+    body.extend(socket_type.as_bytes());
+    let mut frame = vec![0x04, body.len() as u8];
+    frame.extend(body);
+    frame
+}
+
+/// A tcp port that was free a moment ago (for connect-before-bind tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
