@@ -10,3 +10,9 @@ mod interop;
 
 #[path = "it/interop_more.rs"]
 mod interop_more;
+
+#[path = "it/patterns.rs"]
+mod patterns;
+
+#[path = "it/lifecycle.rs"]
+mod lifecycle;
