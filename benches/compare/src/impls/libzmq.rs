@@ -1,0 +1,96 @@
+use super::{warmup, Impl};
+use crate::payload::{check, fill};
+use crate::HWM;
+use std::time::{Duration, Instant};
+
+pub struct Libzmq;
+
+fn socket(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
+    let s = ctx.socket(t).unwrap();
+    s.set_sndhwm(HWM).unwrap();
+    s.set_rcvhwm(HWM).unwrap();
+    s
+}
+
+fn receive(pull: &zmq::Socket, size: usize, count: u64) -> Duration {
+    let mut msg = zmq::Message::new();
+    pull.recv(&mut msg, 0).unwrap();
+    check(&msg, 0, size);
+    let start = Instant::now();
+    for seq in 1..count {
+        pull.recv(&mut msg, 0).unwrap();
+        check(&msg, seq, size);
+    }
+    start.elapsed()
+}
+
+fn send(push: &zmq::Socket, size: usize, count: u64) {
+    let mut buf = Vec::with_capacity(size);
+    for seq in 0..count {
+        fill(&mut buf, seq, size);
+        push.send(&buf[..], 0).unwrap();
+    }
+}
+
+impl Impl for Libzmq {
+    fn thr_recv(&self, ep: &str, size: usize, count: u64) -> Duration {
+        let ctx = zmq::Context::new();
+        let pull = socket(&ctx, zmq::PULL);
+        pull.bind(ep).unwrap();
+        receive(&pull, size, count)
+    }
+
+    fn thr_send(&self, ep: &str, size: usize, count: u64) {
+        let ctx = zmq::Context::new();
+        let push = socket(&ctx, zmq::PUSH);
+        push.connect(ep).unwrap();
+        send(&push, size, count);
+        crate::hold();
+    }
+
+    fn thr_inproc(&self, ep: &str, size: usize, count: u64) -> Duration {
+        let ctx = zmq::Context::new();
+        let pull = socket(&ctx, zmq::PULL);
+        pull.bind(ep).unwrap();
+        let push = socket(&ctx, zmq::PUSH);
+        push.connect(ep).unwrap();
+        let sender = std::thread::spawn(move || send(&push, size, count));
+        let elapsed = receive(&pull, size, count);
+        sender.join().unwrap();
+        elapsed
+    }
+
+    fn lat_server(&self, ep: &str, size: usize, count: u64) {
+        let ctx = zmq::Context::new();
+        let rep = socket(&ctx, zmq::REP);
+        rep.bind(ep).unwrap();
+        let mut msg = zmq::Message::new();
+        for _ in 0..warmup(count) + count {
+            rep.recv(&mut msg, 0).unwrap();
+            assert_eq!(msg.len(), size);
+            rep.send(&msg[..], 0).unwrap();
+        }
+    }
+
+    fn lat_client(&self, ep: &str, size: usize, count: u64) -> Vec<u64> {
+        let ctx = zmq::Context::new();
+        let req = socket(&ctx, zmq::REQ);
+        req.connect(ep).unwrap();
+        let mut buf = Vec::with_capacity(size);
+        let mut msg = zmq::Message::new();
+        let mut samples = Vec::with_capacity(count as usize);
+        let w = warmup(count);
+        for seq in 0..w + count {
+            fill(&mut buf, seq, size);
+            let start = Instant::now();
+            req.send(&buf[..], 0).unwrap();
+            req.recv(&mut msg, 0).unwrap();
+            let t = start.elapsed().as_nanos() as u64;
+            check(&msg, seq, size);
+            if seq >= w {
+                samples.push(t);
+            }
+        }
+        samples
+    }
+}

@@ -1,0 +1,53 @@
+//! One module per implementation, all behind [`Impl`].
+
+mod ferro;
+mod libzmq;
+mod omq;
+mod raw;
+mod rzmq;
+mod zeromq_rs;
+
+use std::time::Duration;
+
+/// Round trips before measuring starts (not recorded).
+pub fn warmup(count: u64) -> u64 {
+    (count / 10).min(1000)
+}
+
+pub trait Impl {
+    /// Binds a PULL at `ep`, receives `count` messages; returns the time
+    /// from the first to the last.
+    fn thr_recv(&self, ep: &str, size: usize, count: u64) -> Duration;
+    /// Connects a PUSH to `ep` and sends `count` messages.
+    fn thr_send(&self, ep: &str, size: usize, count: u64);
+    /// Both ends in this process (inproc).
+    fn thr_inproc(&self, _ep: &str, _size: usize, _count: u64) -> Duration {
+        eprintln!("inproc is not supported by this implementation");
+        std::process::exit(2);
+    }
+    /// Binds a REP at `ep` and echoes `warmup + count` requests.
+    fn lat_server(&self, ep: &str, size: usize, count: u64);
+    /// Connects a REQ and returns `count` round-trip times in nanoseconds.
+    fn lat_client(&self, ep: &str, size: usize, count: u64) -> Vec<u64>;
+}
+
+pub fn by_name(name: &str) -> Option<Box<dyn Impl>> {
+    Some(match name {
+        "ferrozmq" => Box::new(ferro::Ferro),
+        "libzmq" => Box::new(libzmq::Libzmq),
+        "omq" => Box::new(omq::Omq),
+        "rzmq" => Box::new(rzmq::Rzmq),
+        "zeromq" => Box::new(zeromq_rs::ZeromqRs),
+        "raw" => Box::new(raw::Raw),
+        _ => return None,
+    })
+}
+
+/// A tokio runtime with 2 workers, the equal footing for the tokio ports.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
