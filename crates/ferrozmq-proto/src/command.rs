@@ -85,9 +85,11 @@ impl Command {
         Ok(match &raw.name[..] {
             b"READY" => Command::Ready(Metadata::decode(&raw.data)?),
             b"ERROR" => {
-                let len = *raw.data.first().ok_or(ProtocolError::MalformedCommand {
-                    name: "ERROR",
-                })? as usize;
+                let len = *raw
+                    .data
+                    .first()
+                    .ok_or(ProtocolError::MalformedCommand { name: "ERROR" })?
+                    as usize;
                 if raw.data.len() < 1 + len {
                     return Err(ProtocolError::MalformedCommand { name: "ERROR" });
                 }

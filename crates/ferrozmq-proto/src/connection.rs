@@ -116,7 +116,11 @@ pub struct Connection {
 
 impl Connection {
     /// Starts a connection; our greeting is queued for transmission at once.
-    pub fn new(config: ConnectionConfig, mechanism: Box<dyn Mechanism>, now: Instant) -> Connection {
+    pub fn new(
+        config: ConnectionConfig,
+        mechanism: Box<dyn Mechanism>,
+        now: Instant,
+    ) -> Connection {
         let mut local_metadata = Metadata::new();
         local_metadata.insert(
             metadata::SOCKET_TYPE,
@@ -190,11 +194,12 @@ impl Connection {
                     let mechanism = &mut self.mechanism;
                     let mut done = None;
                     let mut result = Ok(());
-                    self.transmit
-                        .stage(|out| match mechanism.handle_command(command, local, out) {
+                    self.transmit.stage(|out| {
+                        match mechanism.handle_command(command, local, out) {
                             Ok(md) => done = md,
                             Err(e) => result = Err(e),
-                        });
+                        }
+                    });
                     result?;
                     if let Some(peer_metadata) = done {
                         self.handshake_done(peer_metadata)?;
@@ -348,7 +353,8 @@ impl Connection {
         }
         let frames = msg.frames();
         if frames.is_empty() {
-            self.transmit.stage(|out| encode_header(out, false, false, 0));
+            self.transmit
+                .stage(|out| encode_header(out, false, false, 0));
             return Ok(());
         }
         let last = frames.len() - 1;

@@ -63,6 +63,9 @@ pub fn null_handshake(data: &[u8]) {
 /// Decodes arbitrary greetings.
 pub fn greeting(data: &[u8]) {
     if let Ok(g) = Greeting::decode(data) {
-        assert_eq!(Greeting::decode(&g.encode()).unwrap().mechanism, g.mechanism);
+        assert_eq!(
+            Greeting::decode(&g.encode()).unwrap().mechanism,
+            g.mechanism
+        );
     }
 }

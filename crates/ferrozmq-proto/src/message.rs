@@ -265,7 +265,10 @@ mod tests {
         assert_eq!(m.len(), 1);
         m.push_front(Bytes::new());
         m.push_back("c");
-        assert_eq!(m.frames(), &[Bytes::new(), Bytes::from("a"), Bytes::from("c")]);
+        assert_eq!(
+            m.frames(),
+            &[Bytes::new(), Bytes::from("a"), Bytes::from("c")]
+        );
         assert_eq!(m.pop_front(), Some(Bytes::new()));
         assert_eq!(m.byte_len(), 2);
         m.pop_front();
@@ -285,7 +288,9 @@ mod tests {
         assert_eq!(Message::from(vec![b"a".to_vec()]).len(), 1);
         assert_eq!(Message::from(&b"xy"[..])[0], b"xy"[..]);
         assert_eq!(Message::from(String::from("s"))[0], b"s"[..]);
-        let m: Message = vec![Bytes::from("1"), Bytes::from("2")].into_iter().collect();
+        let m: Message = vec![Bytes::from("1"), Bytes::from("2")]
+            .into_iter()
+            .collect();
         assert_eq!(m.into_frames().len(), 2);
     }
 }

@@ -114,7 +114,12 @@ impl<K: Copy + Ord> SubscriptionTrie<K> {
     /// Removes every subscription of `key` (a subscriber went away). Returns
     /// the prefixes that are left with no subscriber.
     pub fn remove_key(&mut self, key: K) -> Vec<Vec<u8>> {
-        fn go<K: Copy + Ord>(node: &mut Node<K>, path: &mut Vec<u8>, key: K, out: &mut Vec<Vec<u8>>) {
+        fn go<K: Copy + Ord>(
+            node: &mut Node<K>,
+            path: &mut Vec<u8>,
+            key: K,
+            out: &mut Vec<Vec<u8>>,
+        ) {
             if let Some(i) = node.subscribers.iter().position(|(k, _)| *k == key) {
                 node.subscribers.swap_remove(i);
                 if node.subscribers.is_empty() {

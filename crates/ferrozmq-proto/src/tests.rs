@@ -138,7 +138,8 @@ fn dealer_sends_libzmq_ready_bytes() {
     c.handle_input(&mut peer).unwrap();
     let out = drain_transmit(&mut c);
     // spec-notes §17: READY from DEALER with empty identity.
-    let ready = b"\x04\x29\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER\x08Identity\x00\x00\x00\x00";
+    let ready =
+        b"\x04\x29\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER\x08Identity\x00\x00\x00\x00";
     assert_eq!(&out[64..], &ready[..]);
 }
 
@@ -184,7 +185,9 @@ fn garbage_and_wrong_mechanism_are_rejected() {
     let mut input = BytesMut::from(&Greeting::ours(MechanismName::PLAIN, false).encode()[..]);
     assert!(matches!(
         c.handle_input(&mut input),
-        Err(ConnectionError::Incompatible(IncompatiblePeer::Mechanism { .. }))
+        Err(ConnectionError::Incompatible(
+            IncompatiblePeer::Mechanism { .. }
+        ))
     ));
     let mut c = conn(SocketType::Pull, Instant::now());
     let mut input = BytesMut::from(&Greeting::ours(MechanismName::NULL, false).encode()[..]);
@@ -232,7 +235,10 @@ fn subscriptions_31_commands_and_30_legacy() {
     p.drive().unwrap();
     assert_eq!(
         events(&mut p.b),
-        vec![Event::Cancel(Bytes::from("A")), Event::Subscribe(Bytes::new())]
+        vec![
+            Event::Cancel(Bytes::from("A")),
+            Event::Subscribe(Bytes::new())
+        ]
     );
 
     // A ZMTP 3.0 publisher gets the legacy form.
@@ -248,7 +254,11 @@ fn subscriptions_31_commands_and_30_legacy() {
     let topic = vec![b't'; 255];
     sub.subscribe(&topic).unwrap();
     let out = drain_transmit(&mut sub);
-    assert_eq!(&out[..9], &[0x02, 0, 0, 0, 0, 0, 0, 1, 0], "256-byte body is long");
+    assert_eq!(
+        &out[..9],
+        &[0x02, 0, 0, 0, 0, 0, 0, 1, 0],
+        "256-byte body is long"
+    );
 }
 
 #[test]
@@ -291,7 +301,10 @@ fn max_message_size_drops_connection() {
     );
     (push, pull) = (p.a, p.b);
     assert!(push.is_ready());
-    assert!(pull.handle_input(&mut BytesMut::new()).is_err(), "stays failed");
+    assert!(
+        pull.handle_input(&mut BytesMut::new()).is_err(),
+        "stays failed"
+    );
 }
 
 #[test]

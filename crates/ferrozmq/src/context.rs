@@ -116,7 +116,11 @@ impl Context {
     pub fn shutdown(&self) {
         let shared = &self.inner.shared;
         shared.terminated.store(true, Ordering::Release);
-        let sockets: Vec<_> = shared.lock_sockets().values().filter_map(Weak::upgrade).collect();
+        let sockets: Vec<_> = shared
+            .lock_sockets()
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
         for s in sockets {
             s.readable.notify();
             s.writable.notify();
@@ -207,13 +211,22 @@ impl ContextShared {
 
     pub(crate) fn inproc_unbind(&self, name: &str, socket_id: u64) {
         let mut inproc = self.lock_inproc();
-        if inproc.bound.get(name).is_some_and(|(id, _)| *id == socket_id) {
+        if inproc
+            .bound
+            .get(name)
+            .is_some_and(|(id, _)| *id == socket_id)
+        {
             inproc.bound.remove(name);
         }
     }
 
     /// Connects to an inproc name, bound or not yet.
-    pub(crate) fn inproc_connect(&self, name: &str, socket: &Arc<SocketCore>, endpoint: u64) -> Result<()> {
+    pub(crate) fn inproc_connect(
+        &self,
+        name: &str,
+        socket: &Arc<SocketCore>,
+        endpoint: u64,
+    ) -> Result<()> {
         let half = SocketCore::start_inproc(socket)?;
         let mut inproc = self.lock_inproc();
         let binder = inproc
@@ -229,7 +242,11 @@ impl ContextShared {
             }
             None => {
                 SocketCore::attach_connector(socket, &half, None, endpoint)?;
-                inproc.pending.entry(name.to_string()).or_default().push(half);
+                inproc
+                    .pending
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(half);
             }
         }
         Ok(())

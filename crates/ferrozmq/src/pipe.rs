@@ -82,7 +82,12 @@ impl Pipe {
     }
 
     /// A pipe; with `conflate`, only the newest message is kept (ZMQ_CONFLATE).
-    pub(crate) fn new_with(hwm: usize, conflate: bool, reader: Notify, writer: Notify) -> Arc<Pipe> {
+    pub(crate) fn new_with(
+        hwm: usize,
+        conflate: bool,
+        reader: Notify,
+        writer: Notify,
+    ) -> Arc<Pipe> {
         let hwm = if hwm == 0 { usize::MAX } else { hwm };
         Arc::new(Pipe {
             conflate,
@@ -96,7 +101,11 @@ impl Pipe {
                 writer,
             }),
             hwm,
-            lwm: if hwm == usize::MAX { hwm } else { hwm.div_ceil(2) },
+            lwm: if hwm == usize::MAX {
+                hwm
+            } else {
+                hwm.div_ceil(2)
+            },
         })
     }
 
@@ -176,7 +185,8 @@ impl Pipe {
         }
     }
 
-    /// Pops the oldest item.
+    /// Pops the oldest item (tests; readers use `pop_all`/`pop_batch`).
+    #[cfg(test)]
     pub(crate) fn pop(&self) -> Pop {
         let mut inner = self.lock();
         match inner.items.pop_front() {
@@ -207,6 +217,28 @@ impl Pipe {
             self.after_pop(inner);
         }
         n
+    }
+
+    /// Moves everything queued into `out` (one lock for the whole batch);
+    /// the reader then serves messages from `out` without locking.
+    pub(crate) fn pop_all(&self, out: &mut VecDeque<PipeItem>) -> Pop {
+        let mut inner = self.lock();
+        if inner.items.is_empty() {
+            return if inner.writer_closed {
+                Pop::Closed
+            } else {
+                Pop::Empty
+            };
+        }
+        if out.is_empty() {
+            std::mem::swap(out, &mut inner.items);
+        } else {
+            out.append(&mut inner.items);
+        }
+        inner.msgs = 0;
+        let first = out.pop_front().expect("non-empty");
+        self.after_pop(inner);
+        Pop::Item(first)
     }
 
     fn after_pop(&self, mut inner: MutexGuard<'_, Inner>) {
@@ -263,9 +295,7 @@ impl Pipe {
     /// Removes queued subscription items (they are about to be re-sent as a
     /// snapshot) and keeps messages in order.
     pub(crate) fn purge_control(&self) {
-        self.lock()
-            .items
-            .retain(|i| matches!(i, PipeItem::Msg(_)));
+        self.lock().items.retain(|i| matches!(i, PipeItem::Msg(_)));
     }
 }
 

@@ -6,7 +6,7 @@
 //! their `Waker`. Notifying costs a lock only; it is done on queue state
 //! transitions (empty→non-empty, full→below low-water), never per message.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Instant;
@@ -14,6 +14,11 @@ use std::time::Instant;
 #[derive(Debug, Default)]
 pub(crate) struct Signal {
     epoch: AtomicU64,
+    /// Sleeping threads plus registered wakers. Lets `notify` skip the lock
+    /// when nobody waits (the common case under load). SeqCst on both sides
+    /// (Dekker): a waiter counts itself, then re-reads the epoch; a notifier
+    /// bumps the epoch, then reads the count; one of them sees the other.
+    waiting: AtomicUsize,
     state: Mutex<Waiters>,
     cond: Condvar,
 }
@@ -40,13 +45,18 @@ impl Signal {
 
     /// Wakes every waiter.
     pub(crate) fn notify(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        if self.waiting.load(Ordering::SeqCst) == 0 {
+            return;
+        }
         let wakers = {
             let mut w = self.lock();
-            self.epoch.fetch_add(1, Ordering::AcqRel);
             if w.sleepers > 0 {
                 self.cond.notify_all();
             }
-            std::mem::take(&mut w.wakers)
+            let wakers = std::mem::take(&mut w.wakers);
+            self.waiting.fetch_sub(wakers.len(), Ordering::SeqCst);
+            wakers
         };
         for waker in wakers {
             waker.wake();
@@ -58,8 +68,9 @@ impl Signal {
     pub(crate) fn wait(&self, seen: u64, deadline: Option<Instant>) -> bool {
         let mut w = self.lock();
         w.sleepers += 1;
+        self.waiting.fetch_add(1, Ordering::SeqCst);
         let result = loop {
-            if self.epoch.load(Ordering::Acquire) != seen {
+            if self.epoch.load(Ordering::SeqCst) != seen {
                 break true;
             }
             match deadline {
@@ -78,6 +89,7 @@ impl Signal {
             }
         };
         w.sleepers -= 1;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
         result
     }
 
@@ -86,11 +98,14 @@ impl Signal {
     /// caller must retry its operation instead of returning `Pending`.
     pub(crate) fn register(&self, seen: u64, waker: &Waker) -> bool {
         let mut w = self.lock();
-        if self.epoch.load(Ordering::Acquire) != seen {
-            return false;
-        }
         if !w.wakers.iter().any(|old| old.will_wake(waker)) {
             w.wakers.push(waker.clone());
+            self.waiting.fetch_add(1, Ordering::SeqCst);
+        }
+        if self.epoch.load(Ordering::SeqCst) != seen {
+            // Already notified: the caller retries at once. The waker stays
+            // registered and gets a harmless extra wake later.
+            return false;
         }
         true
     }
@@ -116,7 +131,9 @@ mod tests {
         let seen = s.epoch();
         assert!(!s.wait(seen, Some(Instant::now() + Duration::from_millis(10))));
         let s2 = s.clone();
-        let t = std::thread::spawn(move || s2.wait(seen, Some(Instant::now() + Duration::from_secs(10))));
+        let t = std::thread::spawn(move || {
+            s2.wait(seen, Some(Instant::now() + Duration::from_secs(10)))
+        });
         std::thread::sleep(Duration::from_millis(20));
         s.notify();
         assert!(t.join().unwrap());

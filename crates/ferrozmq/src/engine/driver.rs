@@ -256,7 +256,8 @@ impl Driver {
             return;
         }
         while self.conn.transmit_len() < TRANSMIT_HIGH {
-            if self.out_batch.is_empty() && peer.out.pop_batch(&mut self.out_batch, PIPE_BATCH) == 0 {
+            if self.out_batch.is_empty() && peer.out.pop_batch(&mut self.out_batch, PIPE_BATCH) == 0
+            {
                 return;
             }
             while let Some(item) = self.out_batch.pop_front() {

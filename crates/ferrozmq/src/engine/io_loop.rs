@@ -116,7 +116,13 @@ impl IoLoop {
             let (id, socket) = (*id, socket.clone());
             match listener.accept() {
                 Ok(stream) => {
-                    self.add_conn(stream, socket, Origin::Accepted { listener: id }, false, None);
+                    self.add_conn(
+                        stream,
+                        socket,
+                        Origin::Accepted { listener: id },
+                        false,
+                        None,
+                    );
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 // Out of descriptors, aborted handshakes: try again at the next event.
@@ -139,7 +145,15 @@ impl IoLoop {
             shared: self.shared.clone(),
             token,
         };
-        let mut driver = Driver::new(stream, socket, origin, connecting, peer, notify, Instant::now());
+        let mut driver = Driver::new(
+            stream,
+            socket,
+            origin,
+            connecting,
+            peer,
+            notify,
+            Instant::now(),
+        );
         let interest = Interest::READABLE | Interest::WRITABLE;
         if self
             .poll
@@ -196,7 +210,9 @@ impl IoLoop {
             session.backoff.reset();
         }
         match session.backoff.next_delay() {
-            Some(delay) => self.timers.add(Instant::now() + delay, Timer::Reconnect(id)),
+            Some(delay) => self
+                .timers
+                .add(Instant::now() + delay, Timer::Reconnect(id)),
             None => self.end_session(id),
         }
     }
@@ -250,7 +266,9 @@ impl IoLoop {
             Err(_) => {
                 let delay = session.backoff.next_delay();
                 match delay {
-                    Some(delay) => self.timers.add(Instant::now() + delay, Timer::Reconnect(id)),
+                    Some(delay) => self
+                        .timers
+                        .add(Instant::now() + delay, Timer::Reconnect(id)),
                     None => self.end_session(id),
                 }
             }
@@ -386,7 +404,8 @@ impl IoLoop {
             self.drive(token);
         }
         if let Some(linger) = linger {
-            self.timers.add(Instant::now() + linger, Timer::Linger(socket_id));
+            self.timers
+                .add(Instant::now() + linger, Timer::Linger(socket_id));
         }
     }
 

@@ -165,11 +165,7 @@ impl IoThread {
 
     /// Asks the loop to exit once nothing lingers, and waits for it.
     pub(crate) fn stop_and_join(&self) {
-        let handle = self
-            .handle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let handle = self.handle.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(handle) = handle {
             self.shared.send(IoCommand::Stop);
             let _ = handle.join();

@@ -430,8 +430,10 @@ impl SocketCore {
             let mut sb = b.lock();
             Self::next_peer_id(&mut sb)
         };
-        half.to_binder.set_reader(Notify::Signal(b.readable.clone()));
-        half.from_binder.set_writer(Notify::Signal(b.writable.clone()));
+        half.to_binder
+            .set_reader(Notify::Signal(b.readable.clone()));
+        half.from_binder
+            .set_writer(Notify::Signal(b.writable.clone()));
         let peer_b = Peer {
             id: id_b,
             out: half.from_binder.clone(),

@@ -4,18 +4,34 @@
 use super::pattern::PeerId;
 use crate::pipe::{Pipe, PipeItem, Pop};
 use bytes::Bytes;
+use std::collections::VecDeque;
 use std::sync::Arc;
+
+/// One inbound pipe and the items already taken from it in one batch.
+#[derive(Debug)]
+struct Input {
+    id: PeerId,
+    label: Bytes,
+    pipe: Arc<Pipe>,
+    /// Items moved out of the pipe by `pop_all`: served without locking the
+    /// pipe, so a busy reader takes the pipe lock once per batch.
+    cache: VecDeque<PipeItem>,
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct FairQueue {
-    /// (peer, routing id label, pipe)
-    pipes: Vec<(PeerId, Bytes, Arc<Pipe>)>,
+    pipes: Vec<Input>,
     next: usize,
 }
 
 impl FairQueue {
     pub(crate) fn attach(&mut self, id: PeerId, label: Bytes, pipe: Arc<Pipe>) {
-        self.pipes.push((id, label, pipe));
+        self.pipes.push(Input {
+            id,
+            label,
+            pipe,
+            cache: VecDeque::new(),
+        });
     }
 
     /// The next item from the next non-empty pipe, with its peer and label.
@@ -27,11 +43,15 @@ impl FairQueue {
                 self.next = 0;
             }
             let i = self.next;
-            match self.pipes[i].2.pop() {
+            let input = &mut self.pipes[i];
+            let popped = match input.cache.pop_front() {
+                Some(item) => Pop::Item(item),
+                None => input.pipe.pop_all(&mut input.cache),
+            };
+            match popped {
                 Pop::Item(item) => {
                     self.next = i + 1;
-                    let (id, label, _) = &self.pipes[i];
-                    return Some((*id, label.clone(), item));
+                    return Some((input.id, input.label.clone(), item));
                 }
                 Pop::Empty => {
                     self.next = i + 1;
@@ -72,7 +92,10 @@ mod tests {
                 _ => unreachable!(),
             })
             .collect();
-        assert_eq!(got, ["00", "10", "20", "01", "11", "21", "02", "12", "22", "23"]);
+        assert_eq!(
+            got,
+            ["00", "10", "20", "01", "11", "21", "02", "12", "22", "23"]
+        );
     }
 
     #[test]

@@ -74,7 +74,9 @@ impl Wait {
         match t {
             None => Wait::Forever,
             Some(d) if d.is_zero() => Wait::No,
-            Some(d) => Instant::now().checked_add(d).map_or(Wait::Forever, Wait::Until),
+            Some(d) => Instant::now()
+                .checked_add(d)
+                .map_or(Wait::Forever, Wait::Until),
         }
     }
 

@@ -115,7 +115,9 @@ impl Socket {
     /// `InvalidOption` for an empty, too long or zero-led id.
     pub fn set_routing_id(&self, id: &[u8]) -> Result<()> {
         if id.is_empty() || id.len() > 255 || id[0] == 0 {
-            return Err(Error::InvalidOption("routing id must be 1-255 bytes, not starting with 0"));
+            return Err(Error::InvalidOption(
+                "routing id must be 1-255 bytes, not starting with 0",
+            ));
         }
         let id = Bytes::copy_from_slice(id);
         self.core.with_options(|o| o.routing_id = id);

@@ -59,7 +59,10 @@ mod tests {
     fn second_peer_refused_and_blocks_without_peer() {
         let mut p = Pair::default();
         let o = Options::default();
-        assert!(matches!(p.send(Message::from("x"), &o), Err(SendError::Full(_))));
+        assert!(matches!(
+            p.send(Message::from("x"), &o),
+            Err(SendError::Full(_))
+        ));
         let a = peer(1, 0);
         assert!(p.attach(&a, &o));
         assert!(!p.attach(&peer(2, 0), &o));

@@ -99,7 +99,7 @@ pub(crate) fn new_pattern(kind: SocketType) -> Box<dyn Pattern> {
 pub(crate) mod testing {
     //! Fake peers for pattern unit tests.
     use super::*;
-    use crate::pipe::{Notify, Pop, PipeItem};
+    use crate::pipe::{Notify, PipeItem, Pop};
 
     pub(crate) fn peer(id: PeerId, hwm: usize) -> Peer {
         Peer {

@@ -125,7 +125,9 @@ mod tests {
 
     fn sub(peer: &Peer, topic: &str) {
         peer.inp
-            .push_control(PipeItem::Subscribe(Bytes::copy_from_slice(topic.as_bytes())));
+            .push_control(PipeItem::Subscribe(Bytes::copy_from_slice(
+                topic.as_bytes(),
+            )));
     }
 
     #[test]
@@ -146,7 +148,10 @@ mod tests {
         p.send(Message::from("1"), &o).unwrap();
         p.send(Message::from("2"), &o).unwrap();
         assert_eq!(sent_to(&b), vec![Message::from("1")]);
-        assert!(matches!(p.recv(&o), Err(RecvError::Fail(Error::InvalidState))));
+        assert!(matches!(
+            p.recv(&o),
+            Err(RecvError::Fail(Error::InvalidState))
+        ));
     }
 
     #[test]
@@ -177,7 +182,8 @@ mod tests {
         assert!(matches!(p.recv(&o), Err(RecvError::Empty)));
         // One cancel removes a repeated subscription (libzmq's set semantics).
         sub(&a, "A");
-        a.inp.push_control(PipeItem::Cancel(Bytes::from_static(b"A")));
+        a.inp
+            .push_control(PipeItem::Cancel(Bytes::from_static(b"A")));
         assert_eq!(p.recv(&o).unwrap(), Message::from(&b"\x00A"[..]));
         p.send(Message::from("A1"), &o).unwrap();
         assert!(sent_to(&a).is_empty());

@@ -76,13 +76,22 @@ mod tests {
         let o = Options::default();
         let a = peer(1, 0);
         rep.attach(&a, &o);
-        assert!(matches!(rep.send(Message::from("x"), &o), Err(SendError::Fail(_))));
+        assert!(matches!(
+            rep.send(Message::from("x"), &o),
+            Err(SendError::Fail(_))
+        ));
         deliver(&a, "no delimiter: dropped");
         deliver(&a, vec!["id1", "id2", "", "req"]);
         assert_eq!(rep.recv(&o).unwrap(), Message::from("req"));
-        assert!(matches!(rep.recv(&o), Err(RecvError::Fail(Error::InvalidState))));
+        assert!(matches!(
+            rep.recv(&o),
+            Err(RecvError::Fail(Error::InvalidState))
+        ));
         rep.send(Message::from("rep"), &o).unwrap();
-        assert_eq!(sent_to(&a), vec![Message::from(vec!["id1", "id2", "", "rep"])]);
+        assert_eq!(
+            sent_to(&a),
+            vec![Message::from(vec!["id1", "id2", "", "rep"])]
+        );
         assert!(matches!(rep.recv(&o), Err(RecvError::Empty)));
     }
 }

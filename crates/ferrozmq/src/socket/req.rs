@@ -103,7 +103,10 @@ mod tests {
         let b = peer(2, 0);
         req.attach(&a, &o);
         req.attach(&b, &o);
-        assert!(matches!(req.recv(&o), Err(RecvError::Fail(Error::InvalidState))));
+        assert!(matches!(
+            req.recv(&o),
+            Err(RecvError::Fail(Error::InvalidState))
+        ));
         req.send(Message::from("q1"), &o).unwrap();
         assert!(matches!(
             req.send(Message::from("q2"), &o),
@@ -152,6 +155,9 @@ mod tests {
             Err(SendError::Full(m)) => assert_eq!(m, Message::from("q")),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(req.recv(&o), Err(RecvError::Fail(Error::InvalidState))));
+        assert!(matches!(
+            req.recv(&o),
+            Err(RecvError::Fail(Error::InvalidState))
+        ));
     }
 }

@@ -138,8 +138,10 @@ mod tests {
         assert_eq!(m[0][0], 0, "generated ids start with a zero byte");
         let b_id = m[0].clone();
 
-        r.send(Message::from(vec![b"A".to_vec(), b"hi".to_vec()]), &o).unwrap();
-        r.send(Message::from(vec![b_id.to_vec(), b"yo".to_vec()]), &o).unwrap();
+        r.send(Message::from(vec![b"A".to_vec(), b"hi".to_vec()]), &o)
+            .unwrap();
+        r.send(Message::from(vec![b_id.to_vec(), b"yo".to_vec()]), &o)
+            .unwrap();
         r.send(Message::from(vec!["nobody", "x"]), &o).unwrap();
         assert_eq!(sent_to(&a), vec![Message::from("hi")]);
         assert_eq!(sent_to(&b), vec![Message::from("yo")]);

@@ -148,7 +148,10 @@ mod tests {
         deliver(&a, "y: filtered out");
         deliver(&a, "x: wanted");
         assert_eq!(s.recv(&o).unwrap(), Message::from("x: wanted"));
-        assert!(matches!(s.send(Message::from("x"), &o), Err(SendError::Fail(_))));
+        assert!(matches!(
+            s.send(Message::from("x"), &o),
+            Err(SendError::Fail(_))
+        ));
     }
 
     #[test]

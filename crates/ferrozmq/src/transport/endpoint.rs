@@ -99,7 +99,13 @@ mod tests {
             Endpoint::parse("inproc://a/b").unwrap(),
             Endpoint::Inproc("a/b".into())
         );
-        for bad in ["tcp://nohost", "tcp://:5", "tcp://h:99999", "inproc://", "nonsense"] {
+        for bad in [
+            "tcp://nohost",
+            "tcp://:5",
+            "tcp://h:99999",
+            "inproc://",
+            "nonsense",
+        ] {
             assert!(
                 matches!(Endpoint::parse(bad), Err(Error::InvalidEndpoint(_))),
                 "{bad}"

@@ -83,7 +83,8 @@ pub(crate) enum Listener {
     #[cfg(unix)]
     Unix(
         mio::net::UnixListener,
-        #[allow(dead_code, reason = "held for its Drop, which unlinks the file")] super::ipc::SocketFile,
+        #[allow(dead_code, reason = "held for its Drop, which unlinks the file")]
+        super::ipc::SocketFile,
     ),
 }
 

@@ -14,9 +14,15 @@ fn matrix(ta: zmq::SocketType, tb: zmq::SocketType, scenario: fn(&dyn Side, &dyn
                 let fctx = ferrozmq::Context::new();
                 let zctx = zmq::Context::new();
                 let (a, b): (Box<dyn Side>, Box<dyn Side>) = if ferro_is_a {
-                    (Box::new(Ferro::new(&fctx, ta)), Box::new(Zmq::new(&zctx, tb)))
+                    (
+                        Box::new(Ferro::new(&fctx, ta)),
+                        Box::new(Zmq::new(&zctx, tb)),
+                    )
                 } else {
-                    (Box::new(Zmq::new(&zctx, ta)), Box::new(Ferro::new(&fctx, tb)))
+                    (
+                        Box::new(Zmq::new(&zctx, ta)),
+                        Box::new(Ferro::new(&fctx, tb)),
+                    )
                 };
                 let (binder, connector) = if a_binds { (&a, &b) } else { (&b, &a) };
                 let resolved = binder.bind(&ep);

@@ -190,7 +190,10 @@ fn garbage_on_the_port_drops_only_that_connection() {
     push.connect(&ep);
     push.send(frames(&[b"still serving"]));
     assert_eq!(pull.recv(), frames(&[b"still serving"]));
-    assert!(pull.recv_within(Duration::from_millis(100)).is_none(), "nothing partial delivered");
+    assert!(
+        pull.recv_within(Duration::from_millis(100)).is_none(),
+        "nothing partial delivered"
+    );
 }
 
 #[test]

@@ -178,7 +178,10 @@ fn shutdown_releases_blocked_calls() {
     let rep = ctx.socket(SocketType::Rep).unwrap();
     std::thread::sleep(Duration::from_millis(30));
     ctx.shutdown();
-    assert!(matches!(blocked.join().unwrap(), Err(Error::ContextTerminated)));
+    assert!(matches!(
+        blocked.join().unwrap(),
+        Err(Error::ContextTerminated)
+    ));
     assert!(matches!(rep.send("x"), Err(Error::ContextTerminated)));
     assert!(matches!(
         ctx.socket(SocketType::Pub),
@@ -255,7 +258,10 @@ fn unbind_and_disconnect() {
         other.bind(&ep).ok().map(|_| other)
     });
     push.disconnect(&ep).unwrap();
-    assert!(matches!(push.disconnect(&ep), Err(Error::AddressNotAvailable)));
+    assert!(matches!(
+        push.disconnect(&ep),
+        Err(Error::AddressNotAvailable)
+    ));
 }
 
 #[test]
@@ -268,9 +274,18 @@ fn bind_errors_are_typed() {
         b.bind(&a.last_endpoint().unwrap()),
         Err(Error::AddressInUse)
     ));
-    assert!(matches!(b.bind("tcp://nonsense"), Err(Error::InvalidEndpoint(_))));
-    assert!(matches!(b.bind("bogus://x"), Err(Error::UnsupportedTransport)));
-    assert!(matches!(b.connect("tcp://*:5555"), Err(Error::InvalidEndpoint(_))));
+    assert!(matches!(
+        b.bind("tcp://nonsense"),
+        Err(Error::InvalidEndpoint(_))
+    ));
+    assert!(matches!(
+        b.bind("bogus://x"),
+        Err(Error::UnsupportedTransport)
+    ));
+    assert!(matches!(
+        b.connect("tcp://*:5555"),
+        Err(Error::InvalidEndpoint(_))
+    ));
     a.bind("inproc://taken").unwrap();
     assert!(matches!(b.bind("inproc://taken"), Err(Error::AddressInUse)));
     assert!(matches!(
@@ -298,7 +313,13 @@ fn ipv6_and_wildcard() {
 
     let any = ctx.socket(SocketType::Pull).unwrap();
     any.bind("tcp://*:*").unwrap();
-    let port = any.last_endpoint().unwrap().rsplit(':').next().unwrap().to_string();
+    let port = any
+        .last_endpoint()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
     let push = ctx.socket(SocketType::Push).unwrap();
     push.connect(&format!("tcp://localhost:{port}")).unwrap();
     push.send("by name").unwrap();
@@ -319,7 +340,10 @@ fn ipc_stale_file_and_unlink() {
     let push = ctx.socket(SocketType::Push).unwrap();
     push.connect(&ep).unwrap();
     push.send("over ipc").unwrap();
-    assert_eq!(pull.recv_timeout(TIMEOUT).unwrap(), Message::from("over ipc"));
+    assert_eq!(
+        pull.recv_timeout(TIMEOUT).unwrap(),
+        Message::from("over ipc")
+    );
     drop(pull);
     eventually("the socket file to be removed", || {
         (!std::path::Path::new(&path).exists()).then_some(())

@@ -210,7 +210,10 @@ fn xpub_xsub_proxy_shape() {
     assert_eq!(xpub.recv().unwrap(), Message::from(&b"\x01topic"[..]));
     xpub.send(vec!["topic", "payload"]).unwrap();
     xpub.send("other").unwrap();
-    assert_eq!(xsub.recv().unwrap(), Message::from(vec!["topic", "payload"]));
+    assert_eq!(
+        xsub.recv().unwrap(),
+        Message::from(vec!["topic", "payload"])
+    );
     xsub.send("upstream").unwrap();
     assert_eq!(xpub.recv().unwrap(), Message::from("upstream"));
     drop(xsub);
