@@ -226,3 +226,50 @@ fn mismatched_socket_type_is_refused() {
         assert_eq!(right.recv(), vec![vec![i]]);
     }
 }
+
+#[test]
+fn silent_peer_is_dropped_after_the_handshake_interval() {
+    let fctx = ferrozmq::Context::new();
+    let pull = Ferro::new(&fctx, zmq::PULL);
+    pull.0
+        .set_handshake_ivl(Some(Duration::from_millis(100)))
+        .unwrap();
+    let ep = pull.bind("tcp://127.0.0.1:*");
+    let mut silent = RawPeer::connect(&ep);
+    let greeting = silent.read_exact(64);
+    assert_eq!(greeting[0], 0xFF, "ferrozmq greets at once");
+    assert!(silent.closed_by_peer(), "closed after HANDSHAKE_IVL");
+}
+
+#[test]
+fn zmtp_30_peer_gets_legacy_subscriptions() {
+    // A scripted ZMTP 3.0 publisher: a ferrozmq SUB must subscribe with a
+    // 0x01-prefixed message, not a SUBSCRIBE command.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ep = format!("tcp://{}", listener.local_addr().unwrap());
+    let fctx = ferrozmq::Context::new();
+    let sub = Ferro::new(&fctx, zmq::SUB);
+    sub.subscribe(b"A");
+    sub.connect(&ep);
+    let (stream, _) = listener.accept().unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut publisher = RawPeer { stream };
+    let mut greeting = [0u8; 64];
+    greeting[0] = 0xFF;
+    greeting[9] = 0x7F;
+    greeting[10] = 3;
+    greeting[11] = 0;
+    greeting[12..16].copy_from_slice(b"NULL");
+    publisher.write(&greeting);
+    publisher.write(&ready("PUB"));
+    assert_eq!(publisher.read_exact(64)[11], 1, "we announce 3.1");
+    let (flags, body) = publisher.read_frame();
+    assert_eq!(flags, 0x04);
+    assert!(body.starts_with(b"\x05READY\x0bSocket-Type\x00\x00\x00\x03SUB"));
+    assert_eq!(publisher.read_frame(), (0x00, b"\x01A".to_vec()));
+    publisher.write(b"\x00\x02A1");
+    publisher.write(b"\x00\x02B1");
+    publisher.write(b"\x00\x02A2");
+    assert_eq!(sub.recv(), frames(&[b"A1"]));
+    assert_eq!(sub.recv(), frames(&[b"A2"]));
+}
