@@ -84,6 +84,8 @@ pub(super) struct Driver {
     conn: Connection,
     notify: EngineNotify,
     read_buf: BytesMut,
+    /// How much of `read_buf` is input; the rest is spare room.
+    read_valid: usize,
     peer: Option<Peer>,
     /// The peer was attached by this driver (and is detached when it ends);
     /// otherwise it belongs to a connect session and outlives the connection.
@@ -114,6 +116,7 @@ impl Driver {
             armed: None,
             notify,
             read_buf: BytesMut::new(),
+            read_valid: 0,
             peer,
             owns_peer: false,
             stash: VecDeque::new(),
@@ -163,19 +166,25 @@ impl Driver {
         for _ in 0..READ_BUDGET {
             let want = self
                 .conn
-                .input_missing(&self.read_buf)
+                .input_missing(&self.read_buf[..self.read_valid])
                 .unwrap_or(0)
                 .clamp(READ_CHUNK, MAX_READ);
-            let old = self.read_buf.len();
-            self.read_buf.resize(old + want, 0);
-            match self.stream.read(&mut self.read_buf[old..]) {
-                Ok(0) => {
-                    self.read_buf.truncate(old);
-                    return Err(Closed::Eof);
+            // `read_buf` is [valid input | spare bytes already initialised].
+            // Only bytes never used before are zeroed, so each byte of a
+            // buffer is zeroed once, not once per read.
+            if self.read_buf.len() - self.read_valid < want {
+                if self.read_buf.capacity() < self.read_valid + want {
+                    // A new buffer is coming: do not copy stale spare bytes.
+                    self.read_buf.truncate(self.read_valid);
                 }
+                self.read_buf.resize(self.read_valid + want, 0);
+            }
+            let start = self.read_valid;
+            match self.stream.read(&mut self.read_buf[start..start + want]) {
+                Ok(0) => return Err(Closed::Eof),
                 Ok(n) => {
-                    self.read_buf.truncate(old + n);
-                    let result = self.conn.handle_input(&mut self.read_buf);
+                    self.read_valid += n;
+                    let result = self.decode_input();
                     // Messages decoded before an error are still delivered.
                     self.process_events()?;
                     result.map_err(Closed::Protocol)?;
@@ -184,22 +193,26 @@ impl Driver {
                         return Ok(());
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.read_buf.truncate(old);
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    self.read_buf.truncate(old);
-                }
-                Err(e) => {
-                    self.read_buf.truncate(old);
-                    return Err(Closed::Io(e));
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Closed::Io(e)),
             }
         }
         // Budget spent with data left: come back after the other connections.
         self.notify.notify();
         Ok(())
+    }
+
+    /// Feeds the valid input to the protocol. Frames become slices of the
+    /// buffer; what is left (a partial frame) stays in front of the spare
+    /// bytes, which are joined back without copying.
+    fn decode_input(&mut self) -> Result<(), ConnectionError> {
+        let mut input = self.read_buf.split_to(self.read_valid);
+        let result = self.conn.handle_input(&mut input);
+        self.read_valid = input.len();
+        input.unsplit(std::mem::take(&mut self.read_buf));
+        self.read_buf = input;
+        result
     }
 
     fn process_events(&mut self) -> Result<(), Closed> {
