@@ -14,16 +14,23 @@
 //! that all arrive intact and in order and exits non-zero if not. Each
 //! process ends itself after a watchdog period.
 
+mod fanout;
 mod impls;
 
 /// Keeps the sender's sockets open until the driver ends the process.
-pub fn hold() -> ! {
+/// With `COMPARE_NO_HOLD` set it returns at once instead, for the
+/// implementations whose context flushes on exit (the callgrind script needs
+/// processes that end by themselves).
+pub fn hold() {
+    if std::env::var_os("COMPARE_NO_HOLD").is_some() {
+        return;
+    }
     loop {
         std::thread::sleep(Duration::from_secs(1));
     }
 }
 
-/// The async form of [`hold`].
+/// The async form of [`hold`] (always holds).
 pub async fn hold_async() -> ! {
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -34,7 +41,7 @@ mod stats;
 
 use std::time::Duration;
 
-const WATCHDOG: Duration = Duration::from_secs(120);
+const WATCHDOG: Duration = Duration::from_secs(60);
 /// Same HWM for every implementation that has one.
 pub const HWM: i32 = 100_000;
 
@@ -81,8 +88,31 @@ fn main() {
             stats::print_lat(name, ep, size, samples, cpu.percent());
         }
         other => {
-            eprintln!("unknown role {other}");
-            std::process::exit(2);
+            // Roles with a peer count: fan-pub:K, fan-sub:K, router-srv:K, router-cli:K.
+            let (role, k) = other.split_once(':').unwrap_or((other, ""));
+            let k: usize = k.parse().unwrap_or_else(|_| {
+                eprintln!("unknown role {other}");
+                std::process::exit(2);
+            });
+            match role {
+                "fan-pub" => {
+                    imp.fan_pub(ep, size, count, k);
+                    hold();
+                }
+                "fan-sub" => {
+                    let subs = imp.fan_sub(ep, size, count, k);
+                    fanout::print(name, ep, size, count, subs, cpu.percent());
+                }
+                "router-srv" => imp.router_server(ep, size, count, k),
+                "router-cli" => {
+                    let elapsed = imp.router_clients(ep, size, count, k);
+                    stats::print_thr(name, ep, size, count * k as u64, elapsed, cpu.percent());
+                }
+                _ => {
+                    eprintln!("unknown role {other}");
+                    std::process::exit(2);
+                }
+            }
         }
     }
 }

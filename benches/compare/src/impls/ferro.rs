@@ -71,6 +71,22 @@ impl Impl for Ferro {
         }
     }
 
+    fn fan_pub(&self, ep: &str, size: usize, count: u64, subs: usize) {
+        Ferro::fan_pub_impl(ep, size, count, subs)
+    }
+
+    fn fan_sub(&self, ep: &str, size: usize, count: u64, subs: usize) -> Vec<crate::fanout::SubStats> {
+        Ferro::fan_sub_impl(ep, size, count, subs)
+    }
+
+    fn router_server(&self, ep: &str, _size: usize, count: u64, peers: usize) {
+        Ferro::router_server_impl(ep, count, peers)
+    }
+
+    fn router_clients(&self, ep: &str, size: usize, count: u64, peers: usize) -> Duration {
+        Ferro::router_clients_impl(ep, size, count, peers)
+    }
+
     fn lat_client(&self, ep: &str, size: usize, count: u64) -> Vec<u64> {
         let ctx = Context::new();
         let req = socket(&ctx, SocketType::Req);
@@ -90,5 +106,85 @@ impl Impl for Ferro {
             }
         }
         samples
+    }
+}
+
+impl Ferro {
+    pub fn fan_pub_impl(ep: &str, size: usize, count: u64, subs: usize) {
+        let ctx = Context::new();
+        let xpub = socket(&ctx, SocketType::XPub);
+        xpub.set_xpub_verbose(true).unwrap();
+        xpub.bind(ep).unwrap();
+        for _ in 0..subs {
+            xpub.recv().unwrap();
+        }
+        send(&xpub, size, count);
+        crate::hold();
+    }
+
+    pub fn fan_sub_impl(ep: &str, size: usize, count: u64, subs: usize) -> Vec<crate::fanout::SubStats> {
+        let ctx = Context::new();
+        let threads: Vec<_> = (0..subs)
+            .map(|_| {
+                let sub = socket(&ctx, SocketType::Sub);
+                sub.subscribe("").unwrap();
+                sub.connect(ep).unwrap();
+                std::thread::spawn(move || {
+                    let mut t = crate::fanout::SubTracker::new(size, count);
+                    while let Ok(m) = sub.recv_timeout(crate::fanout::IDLE) {
+                        if t.on_message(&m[0]) {
+                            break;
+                        }
+                    }
+                    t.finish()
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    }
+
+    pub fn router_server_impl(ep: &str, count: u64, peers: usize) {
+        let ctx = Context::new();
+        let router = socket(&ctx, SocketType::Router);
+        router.bind(ep).unwrap();
+        for _ in 0..count * peers as u64 {
+            let m = router.recv().unwrap();
+            router.send(m).unwrap();
+        }
+        crate::hold();
+    }
+
+    pub fn router_clients_impl(ep: &str, size: usize, count: u64, peers: usize) -> Duration {
+        let ctx = Context::new();
+        let dealers: Vec<Socket> = (0..peers)
+            .map(|_| {
+                let d = socket(&ctx, SocketType::Dealer);
+                d.connect(ep).unwrap();
+                d
+            })
+            .collect();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(peers + 1));
+        let threads: Vec<_> = dealers
+            .into_iter()
+            .map(|d| {
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    // Send all, then take the echoes (as the libzmq version,
+                    // whose sockets cannot be shared between threads).
+                    send(&d, size, count);
+                    for seq in 0..count {
+                        let m = d.recv().unwrap();
+                        check(&m[0], seq, size);
+                    }
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        for t in threads {
+            t.join().unwrap();
+        }
+        start.elapsed()
     }
 }

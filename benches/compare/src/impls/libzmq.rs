@@ -72,6 +72,80 @@ impl Impl for Libzmq {
         }
     }
 
+    fn fan_pub(&self, ep: &str, size: usize, count: u64, subs: usize) {
+        let ctx = zmq::Context::new();
+        let xpub = socket(&ctx, zmq::XPUB);
+        xpub.set_xpub_verbose(true).unwrap();
+        xpub.bind(ep).unwrap();
+        let mut msg = zmq::Message::new();
+        for _ in 0..subs {
+            xpub.recv(&mut msg, 0).unwrap();
+        }
+        send(&xpub, size, count);
+        crate::hold();
+    }
+
+    fn fan_sub(&self, ep: &str, size: usize, count: u64, subs: usize) -> Vec<crate::fanout::SubStats> {
+        let ctx = zmq::Context::new();
+        let threads: Vec<_> = (0..subs)
+            .map(|_| {
+                let sub = socket(&ctx, zmq::SUB);
+                sub.set_subscribe(b"").unwrap();
+                sub.set_rcvtimeo(crate::fanout::IDLE.as_millis() as i32).unwrap();
+                sub.connect(ep).unwrap();
+                std::thread::spawn(move || {
+                    let mut t = crate::fanout::SubTracker::new(size, count);
+                    let mut msg = zmq::Message::new();
+                    while sub.recv(&mut msg, 0).is_ok() {
+                        if t.on_message(&msg) {
+                            break;
+                        }
+                    }
+                    t.finish()
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    }
+
+    fn router_server(&self, ep: &str, _size: usize, count: u64, peers: usize) {
+        let ctx = zmq::Context::new();
+        let router = socket(&ctx, zmq::ROUTER);
+        router.bind(ep).unwrap();
+        for _ in 0..count * peers as u64 {
+            let m = router.recv_multipart(0).unwrap();
+            router.send_multipart(m, 0).unwrap();
+        }
+        crate::hold();
+    }
+
+    fn router_clients(&self, ep: &str, size: usize, count: u64, peers: usize) -> Duration {
+        let ctx = zmq::Context::new();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(peers + 1));
+        let threads: Vec<_> = (0..peers)
+            .map(|_| {
+                let d = socket(&ctx, zmq::DEALER);
+                d.connect(ep).unwrap();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    send(&d, size, count);
+                    let mut msg = zmq::Message::new();
+                    for seq in 0..count {
+                        d.recv(&mut msg, 0).unwrap();
+                        check(&msg, seq, size);
+                    }
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        for t in threads {
+            t.join().unwrap();
+        }
+        start.elapsed()
+    }
+
     fn lat_client(&self, ep: &str, size: usize, count: u64) -> Vec<u64> {
         let ctx = zmq::Context::new();
         let req = socket(&ctx, zmq::REQ);

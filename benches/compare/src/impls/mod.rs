@@ -29,6 +29,30 @@ pub trait Impl {
     fn lat_server(&self, ep: &str, size: usize, count: u64);
     /// Connects a REQ and returns `count` round-trip times in nanoseconds.
     fn lat_client(&self, ep: &str, size: usize, count: u64) -> Vec<u64>;
+
+    /// Binds an XPUB, waits for `subs` subscriptions, publishes `count`.
+    fn fan_pub(&self, _ep: &str, _size: usize, _count: u64, _subs: usize) {
+        unsupported("fanout")
+    }
+    /// Connects `subs` SUB sockets (one thread each) and receives until the
+    /// last message or an idle second; returns what each received.
+    fn fan_sub(&self, _ep: &str, _size: usize, _count: u64, _subs: usize) -> Vec<crate::fanout::SubStats> {
+        unsupported("fanout")
+    }
+    /// Binds a ROUTER and echoes `count * peers` messages to their senders.
+    fn router_server(&self, _ep: &str, _size: usize, _count: u64, _peers: usize) {
+        unsupported("router")
+    }
+    /// Connects `peers` DEALERs (one thread each); each sends `count`
+    /// messages and waits for their echoes. Returns the total time.
+    fn router_clients(&self, _ep: &str, _size: usize, _count: u64, _peers: usize) -> Duration {
+        unsupported("router")
+    }
+}
+
+fn unsupported(what: &str) -> ! {
+    eprintln!("the {what} scenario is not implemented for this implementation yet");
+    std::process::exit(2);
 }
 
 pub fn by_name(name: &str) -> Option<Box<dyn Impl>> {
