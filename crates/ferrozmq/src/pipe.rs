@@ -14,6 +14,7 @@ use crate::signal::Signal;
 use bytes::Bytes;
 use ferrozmq_proto::Message;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What travels through a pipe.
@@ -49,6 +50,12 @@ impl Notify {
 #[derive(Debug)]
 pub(crate) struct Pipe {
     conflate: bool,
+    /// Queue length, mirrored outside the lock so a reader polling many
+    /// pipes (fair queue over 64 peers, a publisher checking for
+    /// subscriptions) skips empty ones without locking them. A stale zero
+    /// is harmless: the push that makes it stale also notifies the reader.
+    len_hint: AtomicUsize,
+    closed_hint: AtomicBool,
     inner: Mutex<Inner>,
     hwm: usize,
     lwm: usize,
@@ -91,6 +98,8 @@ impl Pipe {
         let hwm = if hwm == 0 { usize::MAX } else { hwm };
         Arc::new(Pipe {
             conflate,
+            len_hint: AtomicUsize::new(0),
+            closed_hint: AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 items: VecDeque::new(),
                 msgs: 0,
@@ -167,6 +176,7 @@ impl Pipe {
             }
             inner.items.push_back(item);
         }
+        self.len_hint.store(inner.items.len(), Ordering::Release);
         let notify = (was_empty && !inner.items.is_empty()).then(|| inner.reader.clone());
         drop(inner);
         if let Some(n) = notify {
@@ -178,6 +188,7 @@ impl Pipe {
     fn push_locked(&self, mut inner: MutexGuard<'_, Inner>, item: PipeItem) {
         let was_empty = inner.items.is_empty();
         inner.items.push_back(item);
+        self.len_hint.store(inner.items.len(), Ordering::Release);
         if was_empty {
             let n = inner.reader.clone();
             drop(inner);
@@ -189,7 +200,9 @@ impl Pipe {
     #[cfg(test)]
     pub(crate) fn pop(&self) -> Pop {
         let mut inner = self.lock();
-        match inner.items.pop_front() {
+        let popped = inner.items.pop_front();
+        self.len_hint.store(inner.items.len(), Ordering::Release);
+        match popped {
             Some(item) => {
                 if let PipeItem::Msg(_) = item {
                     inner.msgs -= 1;
@@ -213,10 +226,17 @@ impl Pipe {
             }
             out.push_back(item);
         }
+        self.len_hint.store(inner.items.len(), Ordering::Release);
         if n > 0 {
             self.after_pop(inner);
         }
         n
+    }
+
+    /// Whether the pipe is certainly idle for a reader: nothing queued (as
+    /// last seen) and the writer still there. Lock-free.
+    pub(crate) fn looks_empty(&self) -> bool {
+        self.len_hint.load(Ordering::Acquire) == 0 && !self.closed_hint.load(Ordering::Acquire)
     }
 
     /// Moves everything queued into `out` (one lock for the whole batch);
@@ -236,6 +256,7 @@ impl Pipe {
             out.append(&mut inner.items);
         }
         inner.msgs = 0;
+        self.len_hint.store(0, Ordering::Release);
         let first = out.pop_front().expect("non-empty");
         self.after_pop(inner);
         Pop::Item(first)
@@ -259,6 +280,7 @@ impl Pipe {
     pub(crate) fn close_writer(&self) {
         let mut inner = self.lock();
         inner.writer_closed = true;
+        self.closed_hint.store(true, Ordering::Release);
         let n = inner.reader.clone();
         drop(inner);
         n.notify();
@@ -269,6 +291,7 @@ impl Pipe {
         let mut inner = self.lock();
         inner.reader_closed = true;
         inner.items.clear();
+        self.len_hint.store(0, Ordering::Release);
         inner.msgs = 0;
         let n = inner.writer.clone();
         drop(inner);

@@ -46,6 +46,7 @@ impl FairQueue {
             let input = &mut self.pipes[i];
             let popped = match input.cache.pop_front() {
                 Some(item) => Pop::Item(item),
+                None if input.pipe.looks_empty() => Pop::Empty,
                 None => input.pipe.pop_all(&mut input.cache),
             };
             match popped {
