@@ -4,10 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Unit, integration (interop against libzmq built from source by the `zmq`
-# dev-dependency) and doc tests.
-cargo test --workspace --locked
-
 # The library must build for Windows (issue: Windows from day one).
 rustup target add x86_64-pc-windows-gnu >/dev/null
 cargo check --locked --target x86_64-pc-windows-gnu -p ferrozmq-proto -p ferrozmq
@@ -17,3 +13,7 @@ RUSTFLAGS="--cfg fuzzing" cargo check --locked --manifest-path fuzz/Cargo.toml
 
 # Benchmarks and examples must compile.
 cargo check --locked --workspace --benches --examples
+
+# Unit, integration (interop against libzmq built from source by the `zmq`
+# dev-dependency) and doc tests; last, so the log ends with their summary.
+cargo test --workspace --locked
