@@ -104,6 +104,7 @@ fn main() {
                     fanout::print(name, ep, size, count, subs, cpu.percent());
                 }
                 "router-srv" => imp.router_server(ep, size, count, k),
+                "idle-router" => imp.idle_router(ep),
                 "router-cli" => {
                     let elapsed = imp.router_clients(ep, size, count, k);
                     stats::print_thr(name, ep, size, count * k as u64, elapsed, cpu.percent());

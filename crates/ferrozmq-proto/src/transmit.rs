@@ -11,6 +11,9 @@ use std::io::IoSlice;
 /// Bodies of at least this many bytes are passed to the writer without copying.
 pub const LARGE_FRAME: usize = 8 * 1024;
 
+/// Staging capacity kept when the queue empties.
+const IDLE_CAPACITY: usize = 64 * 1024;
+
 /// Outgoing bytes: a queue of chunks followed by the staging buffer.
 #[derive(Debug, Default)]
 pub struct Transmit {
@@ -82,8 +85,13 @@ impl Transmit {
             }
         }
         if self.len == 0 {
-            // Reclaims the staging buffer's space once all readers are gone.
-            self.staging.clear();
+            if self.staging.capacity() > IDLE_CAPACITY {
+                // A burst is over: give its memory back (idle connections
+                // should cost little).
+                self.staging = BytesMut::new();
+            } else {
+                self.staging.clear();
+            }
         }
     }
 }

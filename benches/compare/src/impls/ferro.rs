@@ -83,6 +83,14 @@ impl Impl for Ferro {
         Ferro::router_server_impl(ep, count, peers)
     }
 
+    fn idle_router(&self, ep: &str) {
+        let ctx = Context::new();
+        let router = socket(&ctx, SocketType::Router);
+        router.bind(ep).unwrap();
+        println!("ready");
+        crate::hold();
+    }
+
     fn router_clients(&self, ep: &str, size: usize, count: u64, peers: usize) -> Duration {
         Ferro::router_clients_impl(ep, size, count, peers)
     }

@@ -119,6 +119,19 @@ impl Impl for Libzmq {
         crate::hold();
     }
 
+    fn idle_router(&self, ep: &str) {
+        let ctx = zmq::Context::new();
+        let router = socket(&ctx, zmq::ROUTER);
+        router.bind(ep).unwrap();
+        println!("ready");
+        // libzmq attaches new peers only inside socket calls: keep polling.
+        let mut msg = zmq::Message::new();
+        router.set_rcvtimeo(100).unwrap();
+        loop {
+            let _ = router.recv(&mut msg, 0);
+        }
+    }
+
     fn router_clients(&self, ep: &str, size: usize, count: u64, peers: usize) -> Duration {
         let ctx = zmq::Context::new();
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(peers + 1));

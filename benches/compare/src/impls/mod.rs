@@ -43,6 +43,11 @@ pub trait Impl {
     fn router_server(&self, _ep: &str, _size: usize, _count: u64, _peers: usize) {
         unsupported("router")
     }
+    /// Binds a ROUTER and keeps it open: the scale scenario connects many
+    /// idle peers to it and reads this process's memory from /proc.
+    fn idle_router(&self, _ep: &str) {
+        unsupported("idle")
+    }
     /// Connects `peers` DEALERs (one thread each); each sends `count`
     /// messages and waits for their echoes. Returns the total time.
     fn router_clients(&self, _ep: &str, _size: usize, _count: u64, _peers: usize) -> Duration {

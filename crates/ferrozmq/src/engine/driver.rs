@@ -18,8 +18,12 @@ use std::io::{self, IoSlice, Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Smallest read; larger when a big frame is known to be on its way.
-const READ_CHUNK: usize = 64 * 1024;
+/// Read size bounds. The size adapts: it doubles while reads fill it (a
+/// stream) and halves when they come back small (requests, idle peers),
+/// and an idle connection gives its buffer back, so 10 000 quiet peers do
+/// not hold 64 KiB each. A big frame on its way is read at its full size.
+const MIN_READ_CHUNK: usize = 8 * 1024;
+const MAX_READ_CHUNK: usize = 64 * 1024;
 /// Largest single read.
 const MAX_READ: usize = 4 * 1024 * 1024;
 /// Reads per turn before yielding to other connections.
@@ -86,6 +90,8 @@ pub(super) struct Driver {
     read_buf: BytesMut,
     /// How much of `read_buf` is input; the rest is spare room.
     read_valid: usize,
+    read_chunk: usize,
+    last_read: usize,
     peer: Option<Peer>,
     /// The peer was attached by this driver (and is detached when it ends);
     /// otherwise it belongs to a connect session and outlives the connection.
@@ -117,6 +123,8 @@ impl Driver {
             notify,
             read_buf: BytesMut::new(),
             read_valid: 0,
+            read_chunk: MIN_READ_CHUNK,
+            last_read: 0,
             peer,
             owns_peer: false,
             stash: VecDeque::new(),
@@ -168,7 +176,7 @@ impl Driver {
                 .conn
                 .input_missing(&self.read_buf[..self.read_valid])
                 .unwrap_or(0)
-                .clamp(READ_CHUNK, MAX_READ);
+                .clamp(self.read_chunk, MAX_READ);
             // `read_buf` is [valid input | spare bytes already initialised].
             // Only bytes never used before are zeroed, so each byte of a
             // buffer is zeroed once, not once per read.
@@ -184,6 +192,10 @@ impl Driver {
                 Ok(0) => return Err(Closed::Eof),
                 Ok(n) => {
                     self.read_valid += n;
+                    if n == want {
+                        self.read_chunk = (self.read_chunk * 2).min(MAX_READ_CHUNK);
+                    }
+                    self.last_read = n;
                     let result = self.decode_input();
                     // Messages decoded before an error are still delivered.
                     self.process_events()?;
@@ -193,7 +205,13 @@ impl Driver {
                         return Ok(());
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if self.read_valid == 0 && self.last_read < self.read_chunk / 4 {
+                        self.read_chunk = (self.read_chunk / 2).max(MIN_READ_CHUNK);
+                        self.read_buf = BytesMut::new();
+                    }
+                    return Ok(());
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Closed::Io(e)),
             }
@@ -298,7 +316,13 @@ impl Driver {
             match self.stream.write_vectored(&slices[..n]) {
                 Ok(0) => return Err(Closed::Eof),
                 Ok(written) => self.conn.advance_transmit(written),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if self.read_valid == 0 && self.last_read < self.read_chunk / 4 {
+                        self.read_chunk = (self.read_chunk / 2).max(MIN_READ_CHUNK);
+                        self.read_buf = BytesMut::new();
+                    }
+                    return Ok(());
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Closed::Io(e)),
             }
