@@ -9,9 +9,8 @@ pub fn fill(buf: &mut Vec<u8>, seq: u64, size: usize) {
 
 /// Checks that `msg` is message `seq` of `size` bytes; exits on corruption.
 pub fn check(msg: &[u8], seq: u64, size: usize) {
-    let ok = msg.len() == size
-        && msg[..8] == seq.to_le_bytes()
-        && msg[size - 1] == (seq % 251) as u8;
+    let ok =
+        msg.len() == size && msg[..8] == seq.to_le_bytes() && msg[size - 1] == (seq % 251) as u8;
     if !ok {
         eprintln!(
             "corrupt or out-of-order message: expected #{seq} of {size} bytes, got {} bytes starting {:?}",

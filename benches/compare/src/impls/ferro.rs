@@ -28,7 +28,8 @@ fn send(push: &Socket, size: usize, count: u64) {
     let mut buf = Vec::with_capacity(size);
     for seq in 0..count {
         fill(&mut buf, seq, size);
-        push.send(Message::from(Bytes::copy_from_slice(&buf))).unwrap();
+        push.send(Message::from(Bytes::copy_from_slice(&buf)))
+            .unwrap();
     }
 }
 
@@ -75,7 +76,13 @@ impl Impl for Ferro {
         Ferro::fan_pub_impl(ep, size, count, subs)
     }
 
-    fn fan_sub(&self, ep: &str, size: usize, count: u64, subs: usize) -> Vec<crate::fanout::SubStats> {
+    fn fan_sub(
+        &self,
+        ep: &str,
+        size: usize,
+        count: u64,
+        subs: usize,
+    ) -> Vec<crate::fanout::SubStats> {
         Ferro::fan_sub_impl(ep, size, count, subs)
     }
 
@@ -105,7 +112,8 @@ impl Impl for Ferro {
         for seq in 0..w + count {
             fill(&mut buf, seq, size);
             let start = Instant::now();
-            req.send(Message::from(Bytes::copy_from_slice(&buf))).unwrap();
+            req.send(Message::from(Bytes::copy_from_slice(&buf)))
+                .unwrap();
             let reply = req.recv().unwrap();
             let t = start.elapsed().as_nanos() as u64;
             check(&reply[0], seq, size);
@@ -130,7 +138,12 @@ impl Ferro {
         crate::hold();
     }
 
-    pub fn fan_sub_impl(ep: &str, size: usize, count: u64, subs: usize) -> Vec<crate::fanout::SubStats> {
+    pub fn fan_sub_impl(
+        ep: &str,
+        size: usize,
+        count: u64,
+        subs: usize,
+    ) -> Vec<crate::fanout::SubStats> {
         let ctx = Context::new();
         let threads: Vec<_> = (0..subs)
             .map(|_| {

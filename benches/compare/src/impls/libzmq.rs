@@ -85,13 +85,20 @@ impl Impl for Libzmq {
         crate::hold();
     }
 
-    fn fan_sub(&self, ep: &str, size: usize, count: u64, subs: usize) -> Vec<crate::fanout::SubStats> {
+    fn fan_sub(
+        &self,
+        ep: &str,
+        size: usize,
+        count: u64,
+        subs: usize,
+    ) -> Vec<crate::fanout::SubStats> {
         let ctx = zmq::Context::new();
         let threads: Vec<_> = (0..subs)
             .map(|_| {
                 let sub = socket(&ctx, zmq::SUB);
                 sub.set_subscribe(b"").unwrap();
-                sub.set_rcvtimeo(crate::fanout::IDLE.as_millis() as i32).unwrap();
+                sub.set_rcvtimeo(crate::fanout::IDLE.as_millis() as i32)
+                    .unwrap();
                 sub.connect(ep).unwrap();
                 std::thread::spawn(move || {
                     let mut t = crate::fanout::SubTracker::new(size, count);

@@ -36,7 +36,13 @@ pub trait Impl {
     }
     /// Connects `subs` SUB sockets (one thread each) and receives until the
     /// last message or an idle second; returns what each received.
-    fn fan_sub(&self, _ep: &str, _size: usize, _count: u64, _subs: usize) -> Vec<crate::fanout::SubStats> {
+    fn fan_sub(
+        &self,
+        _ep: &str,
+        _size: usize,
+        _count: u64,
+        _subs: usize,
+    ) -> Vec<crate::fanout::SubStats> {
         unsupported("fanout")
     }
     /// Binds a ROUTER and echoes `count * peers` messages to their senders.

@@ -31,7 +31,9 @@ fn listen(ep: &str) -> Box<dyn Stream> {
 fn dial(ep: &str) -> Box<dyn Stream> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let attempt: std::io::Result<Box<dyn Stream>> = if let Some(addr) = ep.strip_prefix("tcp://") {
+        let attempt: std::io::Result<Box<dyn Stream>> = if let Some(addr) =
+            ep.strip_prefix("tcp://")
+        {
             std::net::TcpStream::connect(addr).map(|s| {
                 s.set_nodelay(true).unwrap();
                 Box::new(s) as Box<dyn Stream>

@@ -35,7 +35,9 @@ impl Impl for ZeromqRs {
             let mut buf = Vec::with_capacity(size);
             for seq in 0..count {
                 fill(&mut buf, seq, size);
-                push.send(ZmqMessage::from(Bytes::copy_from_slice(&buf))).await.unwrap();
+                push.send(ZmqMessage::from(Bytes::copy_from_slice(&buf)))
+                    .await
+                    .unwrap();
             }
             crate::hold_async().await;
         });
@@ -64,7 +66,9 @@ impl Impl for ZeromqRs {
             for seq in 0..w + count {
                 fill(&mut buf, seq, size);
                 let start = Instant::now();
-                req.send(ZmqMessage::from(Bytes::copy_from_slice(&buf))).await.unwrap();
+                req.send(ZmqMessage::from(Bytes::copy_from_slice(&buf)))
+                    .await
+                    .unwrap();
                 let reply = req.recv().await.unwrap();
                 let t = start.elapsed().as_nanos() as u64;
                 check(part(&reply), seq, size);
