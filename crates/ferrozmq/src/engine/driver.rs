@@ -316,13 +316,7 @@ impl Driver {
             match self.stream.write_vectored(&slices[..n]) {
                 Ok(0) => return Err(Closed::Eof),
                 Ok(written) => self.conn.advance_transmit(written),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if self.read_valid == 0 && self.last_read < self.read_chunk / 4 {
-                        self.read_chunk = (self.read_chunk / 2).max(MIN_READ_CHUNK);
-                        self.read_buf = BytesMut::new();
-                    }
-                    return Ok(());
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Closed::Io(e)),
             }
