@@ -25,6 +25,13 @@ pub(crate) enum PipeItem {
     Cancel(Bytes),
 }
 
+/// A way to hand a message straight to the connection behind an empty
+/// pipe, skipping the queue and the I/O thread (see `engine::wire`).
+pub(crate) trait Bypass: Send + Sync + std::fmt::Debug {
+    /// Takes the message if it can do so at once; false means: queue it.
+    fn try_send(&self, msg: &Message) -> bool;
+}
+
 /// Whom to wake when something happens at the other end.
 #[derive(Debug, Clone, Default)]
 pub(crate) enum Notify {
@@ -70,6 +77,7 @@ struct Inner {
     writer_blocked: bool,
     reader: Notify,
     writer: Notify,
+    bypass: Option<Arc<dyn Bypass>>,
 }
 
 /// Result of a pop.
@@ -108,6 +116,7 @@ impl Pipe {
                 writer_blocked: false,
                 reader,
                 writer,
+                bypass: None,
             }),
             hwm,
             lwm: if hwm == usize::MAX {
@@ -130,6 +139,13 @@ impl Pipe {
         let mut inner = self.lock();
         if inner.reader_closed {
             return Ok(());
+        }
+        if inner.items.is_empty() {
+            if let Some(bypass) = &inner.bypass {
+                if bypass.try_send(&msg) {
+                    return Ok(());
+                }
+            }
         }
         if self.conflate && inner.msgs > 0 {
             inner.items.retain(|i| !matches!(i, PipeItem::Msg(_)));
@@ -308,6 +324,11 @@ impl Pipe {
         if pending {
             reader.notify();
         }
+    }
+
+    /// Installs or removes the send bypass of the connection behind the pipe.
+    pub(crate) fn set_bypass(&self, bypass: Option<Arc<dyn Bypass>>) {
+        self.lock().bypass = bypass;
     }
 
     /// Changes whom to wake when room appears.

@@ -16,3 +16,6 @@ mod patterns;
 
 #[path = "it/lifecycle.rs"]
 mod lifecycle;
+
+#[path = "it/fast_path.rs"]
+mod fast_path;

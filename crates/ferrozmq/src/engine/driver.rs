@@ -5,6 +5,7 @@
 //! transmit queue and writes it with `writev`. A full inbound pipe stops
 //! reading, which back-pressures the peer through TCP.
 
+use super::wire::{self, DirectSend, Flushed, Wire};
 use super::EngineNotify;
 use crate::pipe::{Notify, PipeItem};
 use crate::socket::core::SocketCore;
@@ -15,7 +16,7 @@ use ferrozmq_proto::mechanism::Null;
 use ferrozmq_proto::{Connection, ConnectionError, Event, PeerInfo, SocketType};
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Read size bounds. The size adapts: it doubles while reads fill it (a
@@ -78,14 +79,14 @@ impl Closed {
 
 #[derive(Debug)]
 pub(super) struct Driver {
-    pub(super) stream: Stream,
+    /// Stream and protocol state, shared with the send bypass.
+    wire: Arc<Mutex<Wire>>,
     pub(super) socket: Arc<SocketCore>,
     pub(super) origin: Origin,
     pub(super) connecting: bool,
     /// Set when the socket closed: flush, then close. `Some(None)`: no deadline.
     pub(super) lingering: bool,
     pub(super) armed: Option<Instant>,
-    conn: Connection,
     notify: EngineNotify,
     read_buf: BytesMut,
     /// How much of `read_buf` is input; the rest is spare room.
@@ -97,7 +98,6 @@ pub(super) struct Driver {
     /// otherwise it belongs to a connect session and outlives the connection.
     owns_peer: bool,
     stash: VecDeque<PipeItem>,
-    out_batch: VecDeque<PipeItem>,
     read_blocked: bool,
 }
 
@@ -113,8 +113,7 @@ impl Driver {
     ) -> Driver {
         let config = socket.connection_config();
         Driver {
-            stream,
-            conn: Connection::new(config, Box::new(Null::new()), now),
+            wire: Wire::new(stream, Connection::new(config, Box::new(Null::new()), now)),
             socket,
             origin,
             connecting,
@@ -128,27 +127,37 @@ impl Driver {
             peer,
             owns_peer: false,
             stash: VecDeque::new(),
-            out_batch: VecDeque::new(),
             read_blocked: false,
         }
     }
 
+    /// Registers the stream with the loop's poller.
+    pub(super) fn register(&self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        registry.register(&mut wire::lock(&self.wire).stream, token, interest)
+    }
+
     /// The protocol's next deadline.
     pub(super) fn deadline(&self) -> Option<Instant> {
-        self.conn.poll_timeout()
+        wire::lock(&self.wire).conn.poll_timeout()
     }
 
     pub(super) fn handle_timeout(&mut self, now: Instant) -> Result<(), Closed> {
-        self.conn.handle_timeout(now).map_err(Closed::Protocol)
+        wire::lock(&self.wire)
+            .conn
+            .handle_timeout(now)
+            .map_err(Closed::Protocol)
     }
 
     /// Does everything that can be done now without blocking.
     pub(super) fn run(&mut self) -> Result<(), Closed> {
+        let wire = self.wire.clone();
+        let mut w = wire::lock(&wire);
         if self.connecting {
-            if let Some(e) = self.stream.take_error().map_err(Closed::Io)? {
+            if let Some(e) = w.stream.take_error().map_err(Closed::Io)? {
                 return Err(Closed::ConnectFailed(e));
             }
-            if !self.stream.is_connected() {
+            if !w.stream.is_connected() {
                 return Ok(());
             }
             self.connecting = false;
@@ -156,15 +165,15 @@ impl Driver {
         // A lingering connection still reads: its handshake may be in
         // progress, and EOF must be seen. What arrives is dropped, since the
         // closed socket's inbound pipes refuse it.
-        self.read()?;
-        self.flush()?;
-        if self.lingering && self.drained() {
+        self.read(&mut w)?;
+        self.flush(&mut w)?;
+        if self.lingering && self.drained_locked(&w) {
             return Err(Closed::Drained);
         }
         Ok(())
     }
 
-    fn read(&mut self) -> Result<(), Closed> {
+    fn read(&mut self, w: &mut Wire) -> Result<(), Closed> {
         if self.read_blocked {
             if !self.deliver_stash() {
                 return Ok(());
@@ -172,7 +181,7 @@ impl Driver {
             self.read_blocked = false;
         }
         for _ in 0..READ_BUDGET {
-            let want = self
+            let want = w
                 .conn
                 .input_missing(&self.read_buf[..self.read_valid])
                 .unwrap_or(0)
@@ -188,7 +197,7 @@ impl Driver {
                 self.read_buf.resize(self.read_valid + want, 0);
             }
             let start = self.read_valid;
-            match self.stream.read(&mut self.read_buf[start..start + want]) {
+            match w.stream.read(&mut self.read_buf[start..start + want]) {
                 Ok(0) => return Err(Closed::Eof),
                 Ok(n) => {
                     self.read_valid += n;
@@ -196,9 +205,9 @@ impl Driver {
                         self.read_chunk = (self.read_chunk * 2).min(MAX_READ_CHUNK);
                     }
                     self.last_read = n;
-                    let result = self.decode_input();
+                    let result = self.decode_input(w);
                     // Messages decoded before an error are still delivered.
-                    self.process_events()?;
+                    self.process_events(w)?;
                     result.map_err(Closed::Protocol)?;
                     if !self.deliver_stash() {
                         self.read_blocked = true;
@@ -224,17 +233,17 @@ impl Driver {
     /// Feeds the valid input to the protocol. Frames become slices of the
     /// buffer; what is left (a partial frame) stays in front of the spare
     /// bytes, which are joined back without copying.
-    fn decode_input(&mut self) -> Result<(), ConnectionError> {
+    fn decode_input(&mut self, w: &mut Wire) -> Result<(), ConnectionError> {
         let mut input = self.read_buf.split_to(self.read_valid);
-        let result = self.conn.handle_input(&mut input);
+        let result = w.conn.handle_input(&mut input);
         self.read_valid = input.len();
         input.unsplit(std::mem::take(&mut self.read_buf));
         self.read_buf = input;
         result
     }
 
-    fn process_events(&mut self) -> Result<(), Closed> {
-        while let Some(event) = self.conn.poll_event() {
+    fn process_events(&mut self, w: &mut Wire) -> Result<(), Closed> {
+        while let Some(event) = w.conn.poll_event() {
             match event {
                 Event::HandshakeSucceeded(info) => self.attach(info)?,
                 Event::Message(m) => self.stash.push_back(PipeItem::Msg(m)),
@@ -260,6 +269,10 @@ impl Driver {
         };
         peer.out.set_reader(Notify::Engine(self.notify.clone()));
         peer.inp.set_writer(Notify::Engine(self.notify.clone()));
+        peer.out.set_bypass(Some(Arc::new(DirectSend {
+            wire: self.wire.clone(),
+            notify: self.notify.clone(),
+        })));
         if matches!(self.socket.kind, SocketType::Sub | SocketType::XSub) {
             self.socket.refresh_subscriptions(&peer.out);
         }
@@ -281,67 +294,71 @@ impl Driver {
         }
     }
 
-    fn fill_transmit(&mut self) {
+    fn fill_transmit(&mut self, w: &mut Wire) {
         let Some(peer) = &self.peer else { return };
-        if !self.conn.is_ready() {
+        if !w.conn.is_ready() {
             return;
         }
-        while self.conn.transmit_len() < TRANSMIT_HIGH {
-            if self.out_batch.is_empty() && peer.out.pop_batch(&mut self.out_batch, PIPE_BATCH) == 0
-            {
+        while w.conn.transmit_len() < TRANSMIT_HIGH {
+            if w.out_batch.is_empty() && peer.out.pop_batch(&mut w.out_batch, PIPE_BATCH) == 0 {
                 return;
             }
-            while let Some(item) = self.out_batch.pop_front() {
+            while let Some(item) = w.out_batch.pop_front() {
                 // Cannot fail: the connection is ready.
                 let _ = match item {
-                    PipeItem::Msg(m) => self.conn.send(&m),
-                    PipeItem::Subscribe(t) => self.conn.subscribe(&t),
-                    PipeItem::Cancel(t) => self.conn.cancel(&t),
+                    PipeItem::Msg(m) => w.conn.send(&m),
+                    PipeItem::Subscribe(t) => w.conn.subscribe(&t),
+                    PipeItem::Cancel(t) => w.conn.cancel(&t),
                 };
-                if self.conn.transmit_len() >= TRANSMIT_HIGH {
+                if w.conn.transmit_len() >= TRANSMIT_HIGH {
                     break;
                 }
             }
         }
     }
 
-    fn flush(&mut self) -> Result<(), Closed> {
+    fn flush(&mut self, w: &mut Wire) -> Result<(), Closed> {
         for _ in 0..WRITE_BUDGET {
-            self.fill_transmit();
-            if self.conn.transmit_len() == 0 {
-                return Ok(());
-            }
-            let mut slices = [IoSlice::new(&[]); 64];
-            let n = self.conn.transmit_slices(&mut slices);
-            match self.stream.write_vectored(&slices[..n]) {
-                Ok(0) => return Err(Closed::Eof),
-                Ok(written) => self.conn.advance_transmit(written),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Closed::Io(e)),
+            self.fill_transmit(w);
+            match w.write_out(1) {
+                Some(Flushed::All) if w.out_batch.is_empty() && !self.has_queued() => return Ok(()),
+                Some(Flushed::All) | None => {}
+                Some(Flushed::Blocked) => return Ok(()),
+                Some(Flushed::Eof) => return Err(Closed::Eof),
+                Some(Flushed::Failed(e)) => return Err(Closed::Io(e)),
             }
         }
         self.notify.notify();
         Ok(())
     }
 
+    fn has_queued(&self) -> bool {
+        self.peer.as_ref().is_some_and(|p| p.out.len() > 0)
+    }
+
     /// Whether nothing is left to send.
-    pub(super) fn drained(&self) -> bool {
-        self.conn.transmit_len() == 0
-            && self.out_batch.is_empty()
-            && self.peer.as_ref().is_none_or(|p| p.out.len() == 0)
+    fn drained_locked(&self, w: &Wire) -> bool {
+        w.conn.transmit_len() == 0 && w.out_batch.is_empty() && !self.has_queued()
     }
 
     /// Ends the connection: one last non-blocking write (an ERROR command
     /// may be queued), then the pipes are detached or handed back.
     pub(super) fn close(mut self, registry: &mio::Registry) {
-        let mut slices = [IoSlice::new(&[]); 8];
-        let n = self.conn.transmit_slices(&mut slices);
-        if n > 0 && !self.connecting {
-            let _ = self.stream.write_vectored(&slices[..n]);
+        if let Some(peer) = &self.peer {
+            peer.out.set_bypass(None);
         }
-        let _ = registry.deregister(&mut self.stream);
-        self.stream.shutdown();
+        {
+            let mut w = wire::lock(&self.wire);
+            w.closed = true;
+            let mut slices = [IoSlice::new(&[]); 8];
+            let n = w.conn.transmit_slices(&mut slices);
+            if n > 0 && !self.connecting {
+                let bytes: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
+                let _ = w.stream.write(&bytes);
+            }
+            let _ = registry.deregister(&mut w.stream);
+            w.stream.shutdown();
+        }
         if let Some(peer) = self.peer.take() {
             if self.owns_peer {
                 self.socket.detach(peer.id);

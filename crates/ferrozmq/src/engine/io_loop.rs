@@ -145,7 +145,7 @@ impl IoLoop {
             shared: self.shared.clone(),
             token,
         };
-        let mut driver = Driver::new(
+        let driver = Driver::new(
             stream,
             socket,
             origin,
@@ -154,13 +154,7 @@ impl IoLoop {
             notify,
             Instant::now(),
         );
-        let interest = Interest::READABLE | Interest::WRITABLE;
-        if self
-            .poll
-            .registry()
-            .register(&mut driver.stream, Token(token), interest)
-            .is_err()
-        {
+        if driver.register(self.poll.registry(), Token(token)).is_err() {
             return None;
         }
         entry.insert(Entry::Conn(Box::new(driver)));

@@ -15,6 +15,7 @@ mod backoff;
 mod driver;
 mod io_loop;
 mod timers;
+mod wire;
 
 use crate::socket::core::SocketCore;
 use crate::socket::pattern::Peer;

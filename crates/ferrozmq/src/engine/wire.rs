@@ -1,0 +1,125 @@
+//! [`Wire`]: the parts of a connection that a user thread may drive too —
+//! the stream, the protocol state and the batch taken from the pipe — and
+//! [`DirectSend`], the send bypass built on it.
+//!
+//! The bypass (DESIGN §2, "fast paths may bypass the I/O thread"): when a
+//! socket sends to a pipe that is empty, and the connection has nothing
+//! queued, the user thread encodes the message and writes it to the stream
+//! itself, saving the hand-off to the I/O thread and back. Ordering holds
+//! because the I/O thread only moves messages from the pipe to the stream
+//! while holding the same lock, and the bypass is only taken when both the
+//! pipe and the transmit queue are empty. Streams keep their batching: a
+//! send less than [`BYPASS_GAP`] after the previous one goes through the
+//! pipe, so a burst costs one syscall per batch, not per message.
+
+use super::EngineNotify;
+use crate::pipe::{Bypass, PipeItem};
+use crate::transport::Stream;
+use ferrozmq_proto::{Connection, Message};
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Write};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Sends closer together than this are left to the I/O thread's batching.
+pub(super) const BYPASS_GAP: Duration = Duration::from_micros(20);
+
+#[derive(Debug)]
+pub(super) struct Wire {
+    pub(super) stream: Stream,
+    pub(super) conn: Connection,
+    /// Items taken from the outbound pipe, not yet encoded.
+    pub(super) out_batch: VecDeque<PipeItem>,
+    /// The connection is over: the bypass must not touch it.
+    pub(super) closed: bool,
+    last_send: Option<Instant>,
+}
+
+/// Outcome of writing the transmit queue.
+pub(super) enum Flushed {
+    /// Everything was written.
+    All,
+    /// The stream is full; the rest waits for a writable event.
+    Blocked,
+    /// The peer closed the stream.
+    Eof,
+    /// The stream failed.
+    Failed(io::Error),
+}
+
+impl Wire {
+    pub(super) fn new(stream: Stream, conn: Connection) -> Arc<Mutex<Wire>> {
+        Arc::new(Mutex::new(Wire {
+            stream,
+            conn,
+            out_batch: VecDeque::new(),
+            closed: false,
+            last_send: None,
+        }))
+    }
+
+    /// Writes queued bytes until done or blocked, `budget` writes at most.
+    pub(super) fn write_out(&mut self, budget: usize) -> Option<Flushed> {
+        for _ in 0..budget {
+            if self.conn.transmit_len() == 0 {
+                return Some(Flushed::All);
+            }
+            let mut slices = [IoSlice::new(&[]); 64];
+            let n = self.conn.transmit_slices(&mut slices);
+            match self.stream.write_vectored(&slices[..n]) {
+                Ok(0) => return Some(Flushed::Eof),
+                Ok(written) => self.conn.advance_transmit(written),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(Flushed::Blocked),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Some(Flushed::Failed(e)),
+            }
+        }
+        // Budget spent with bytes left.
+        None
+    }
+}
+
+pub(super) fn lock(wire: &Mutex<Wire>) -> MutexGuard<'_, Wire> {
+    wire.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The send bypass for one connection; installed in the outbound pipe while
+/// the connection is up.
+#[derive(Debug)]
+pub(super) struct DirectSend {
+    pub(super) wire: Arc<Mutex<Wire>>,
+    pub(super) notify: EngineNotify,
+}
+
+impl Bypass for DirectSend {
+    fn try_send(&self, msg: &Message) -> bool {
+        // Never wait for the I/O thread: if it holds the wire, queue instead.
+        let Ok(mut w) = self.wire.try_lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let recent = w
+            .last_send
+            .is_some_and(|t| now.saturating_duration_since(t) < BYPASS_GAP);
+        w.last_send = Some(now);
+        if recent
+            || w.closed
+            || !w.conn.is_ready()
+            || w.conn.transmit_len() > 0
+            || !w.out_batch.is_empty()
+        {
+            return false;
+        }
+        if w.conn.send(msg).is_err() {
+            return false;
+        }
+        // The message is accepted now, like one handed to the I/O thread:
+        // whatever the stream does not take now, or any error, is the
+        // driver's to handle on its next turn.
+        if !matches!(w.write_out(4), Some(Flushed::All)) {
+            drop(w);
+            self.notify.notify();
+        }
+        true
+    }
+}
