@@ -8,7 +8,7 @@
 use super::wire::{self, DirectSend, Flushed, Wire};
 use super::EngineNotify;
 use crate::pipe::{Notify, PipeItem};
-use crate::socket::core::SocketCore;
+use crate::socket::core::{SendBypass, SocketCore};
 use crate::socket::pattern::Peer;
 use crate::transport::Stream;
 use bytes::BytesMut;
@@ -269,10 +269,13 @@ impl Driver {
         };
         peer.out.set_reader(Notify::Engine(self.notify.clone()));
         peer.inp.set_writer(Notify::Engine(self.notify.clone()));
-        peer.out.set_bypass(Some(Arc::new(DirectSend {
-            wire: self.wire.clone(),
-            notify: self.notify.clone(),
-        })));
+        if self.socket.kind.uses_send_bypass() {
+            peer.out.set_bypass(Some(Arc::new(DirectSend {
+                wire: self.wire.clone(),
+                notify: self.notify.clone(),
+                spaced: self.socket.bypass_ok.clone(),
+            })));
+        }
         if matches!(self.socket.kind, SocketType::Sub | SocketType::XSub) {
             self.socket.refresh_subscriptions(&peer.out);
         }

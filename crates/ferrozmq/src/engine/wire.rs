@@ -9,8 +9,9 @@
 //! because the I/O thread only moves messages from the pipe to the stream
 //! while holding the same lock, and the bypass is only taken when both the
 //! pipe and the transmit queue are empty. Streams keep their batching: a
-//! send less than [`BYPASS_GAP`] after the previous one goes through the
-//! pipe, so a burst costs one syscall per batch, not per message.
+//! send less than `BYPASS_GAP` after the previous send *of the same socket*
+//! goes through the pipe, so a burst costs one syscall per batch, not per
+//! message, also when it is spread over many peers (PUB, ROUTER).
 
 use super::EngineNotify;
 use crate::pipe::{Bypass, PipeItem};
@@ -18,11 +19,8 @@ use crate::transport::Stream;
 use ferrozmq_proto::{Connection, Message};
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
-
-/// Sends closer together than this are left to the I/O thread's batching.
-pub(super) const BYPASS_GAP: Duration = Duration::from_micros(20);
 
 #[derive(Debug)]
 pub(super) struct Wire {
@@ -32,7 +30,6 @@ pub(super) struct Wire {
     pub(super) out_batch: VecDeque<PipeItem>,
     /// The connection is over: the bypass must not touch it.
     pub(super) closed: bool,
-    last_send: Option<Instant>,
 }
 
 /// Outcome of writing the transmit queue.
@@ -54,7 +51,6 @@ impl Wire {
             conn,
             out_batch: VecDeque::new(),
             closed: false,
-            last_send: None,
         }))
     }
 
@@ -89,25 +85,20 @@ pub(super) fn lock(wire: &Mutex<Wire>) -> MutexGuard<'_, Wire> {
 pub(super) struct DirectSend {
     pub(super) wire: Arc<Mutex<Wire>>,
     pub(super) notify: EngineNotify,
+    /// The socket's "this send is spaced out" flag (`SocketCore::bypass_ok`).
+    pub(super) spaced: Arc<AtomicBool>,
 }
 
 impl Bypass for DirectSend {
     fn try_send(&self, msg: &Message) -> bool {
+        if !self.spaced.load(Ordering::Relaxed) {
+            return false;
+        }
         // Never wait for the I/O thread: if it holds the wire, queue instead.
         let Ok(mut w) = self.wire.try_lock() else {
             return false;
         };
-        let now = Instant::now();
-        let recent = w
-            .last_send
-            .is_some_and(|t| now.saturating_duration_since(t) < BYPASS_GAP);
-        w.last_send = Some(now);
-        if recent
-            || w.closed
-            || !w.conn.is_ready()
-            || w.conn.transmit_len() > 0
-            || !w.out_batch.is_empty()
-        {
+        if w.closed || !w.conn.is_ready() || w.conn.transmit_len() > 0 || !w.out_batch.is_empty() {
             return false;
         }
         if w.conn.send(msg).is_err() {

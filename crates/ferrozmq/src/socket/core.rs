@@ -12,8 +12,29 @@ use crate::signal::Signal;
 use bytes::Bytes;
 use ferrozmq_proto::{ConnectionConfig, Message, SocketType};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Sends closer together than this (on one socket) are left to the I/O
+/// thread's batching instead of taking the send bypass.
+pub(crate) const BYPASS_GAP: Duration = Duration::from_micros(20);
+
+/// Which socket types write spaced-out sends themselves.
+pub(crate) trait SendBypass {
+    /// REQ and REP have at most one message in flight per peer, so batching
+    /// cannot help them and the hand-off to the I/O thread is pure latency.
+    /// Streams (PUSH, PUB, DEALER, ROUTER, PAIR) measured slower with the
+    /// bypass: a server that keeps up with its input sends "spaced out"
+    /// messages and paid a syscall for each (docs/BENCHMARKS.md).
+    fn uses_send_bypass(self) -> bool;
+}
+
+impl SendBypass for SocketType {
+    fn uses_send_bypass(self) -> bool {
+        matches!(self, SocketType::Req | SocketType::Rep)
+    }
+}
 
 /// A bound or connected endpoint, for unbind/disconnect.
 #[derive(Debug, Clone)]
@@ -39,6 +60,7 @@ struct PeerEntry {
 
 #[derive(Debug)]
 struct State {
+    last_send: Option<Instant>,
     options: Options,
     pattern: Box<dyn Pattern>,
     peers: HashMap<PeerId, PeerEntry>,
@@ -50,6 +72,11 @@ struct State {
 
 #[derive(Debug)]
 pub(crate) struct SocketCore {
+    /// Set for the duration of a send when the previous send was at least
+    /// `BYPASS_GAP` earlier: only then may a connection take the send
+    /// bypass. Judged per socket, not per connection, and only for REQ and
+    /// REP (see `SendBypass`), so streams keep the I/O thread's batching.
+    pub(crate) bypass_ok: Arc<AtomicBool>,
     pub(crate) id: u64,
     pub(crate) kind: SocketType,
     pub(crate) ctx: Arc<ContextShared>,
@@ -66,7 +93,9 @@ impl SocketCore {
             ctx,
             readable: Arc::new(Signal::new()),
             writable: Arc::new(Signal::new()),
+            bypass_ok: Arc::new(AtomicBool::new(false)),
             state: Mutex::new(State {
+                last_send: None,
                 options: Options::default(),
                 pattern: new_pattern(kind),
                 peers: HashMap::new(),
@@ -97,10 +126,19 @@ impl SocketCore {
         if let Err(e) = self.check_open(&state) {
             return Err(SendError::Fail(e));
         }
+        // The gap runs from the end of the previous send: a send that is
+        // slow itself (a publisher with 64 subscribers) must not make the
+        // next one look spaced out.
+        let spaced = self.kind.uses_send_bypass()
+            && state.last_send.is_none_or(|t| t.elapsed() >= BYPASS_GAP);
+        self.bypass_ok.store(spaced, Ordering::Relaxed);
         let State {
             options, pattern, ..
         } = &mut *state;
-        pattern.send(msg, options)
+        let result = pattern.send(msg, options);
+        self.bypass_ok.store(false, Ordering::Relaxed);
+        state.last_send = Some(Instant::now());
+        result
     }
 
     pub(crate) fn try_recv(&self) -> Result<Message, RecvError> {
