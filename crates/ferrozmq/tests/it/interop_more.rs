@@ -6,7 +6,10 @@ use std::time::Duration;
 
 #[test]
 fn router_router_with_identities() {
-    for ferro_binds in [true, false] {
+    for (ferro_binds, ep) in [true, false]
+        .into_iter()
+        .flat_map(|b| bind_endpoints().into_iter().map(move |ep| (b, ep)))
+    {
         let fctx = ferrozmq::Context::new();
         let zctx = zmq::Context::new();
         let f = Ferro::new(&fctx, zmq::ROUTER);
@@ -16,10 +19,10 @@ fn router_router_with_identities() {
         z.0.set_identity(b"libzmq").unwrap();
         z.0.set_router_mandatory(true).unwrap();
         if ferro_binds {
-            let ep = f.bind("tcp://127.0.0.1:*");
+            let ep = f.bind(&ep);
             z.connect(&ep);
         } else {
-            let ep = z.bind("tcp://127.0.0.1:*");
+            let ep = z.bind(&ep);
             f.connect(&ep);
         }
         // Each side can address the other once the handshake told it the

@@ -77,6 +77,30 @@ fn push_blocks_at_hwm_when_peer_absent() {
 }
 
 #[test]
+fn immediate_queues_only_for_live_connections() {
+    let ctx = Context::new();
+    let nowhere = format!("tcp://127.0.0.1:{}", crate::support::free_port());
+    // IMMEDIATE off (default): a pipe exists from connect(), messages queue.
+    let queued = ctx.socket(SocketType::Push).unwrap();
+    queued.set_linger(Some(Duration::ZERO)).unwrap();
+    queued.connect(&nowhere).unwrap();
+    queued.try_send("queued").unwrap();
+    // IMMEDIATE on: no live peer, no pipe, so sending would block.
+    let immediate = ctx.socket(SocketType::Push).unwrap();
+    immediate.set_linger(Some(Duration::ZERO)).unwrap();
+    immediate.set_immediate(true).unwrap();
+    assert!(immediate.immediate().unwrap());
+    immediate.connect(&nowhere).unwrap();
+    assert!(matches!(immediate.try_send("x"), Err(Error::WouldBlock)));
+    // Once a peer is there, it flows.
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    immediate.connect(&pull.last_endpoint().unwrap()).unwrap();
+    immediate.send_timeout("live", TIMEOUT).unwrap();
+    assert_eq!(pull.recv_timeout(TIMEOUT).unwrap(), Message::from("live"));
+}
+
+#[test]
 fn tcp_back_pressure_loses_nothing() {
     let ctx = Context::new();
     let pull = ctx.socket(SocketType::Pull).unwrap();
