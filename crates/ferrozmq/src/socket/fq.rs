@@ -4,6 +4,7 @@
 use super::pattern::PeerId;
 use crate::pipe::{Pipe, PipeItem, Pop};
 use bytes::Bytes;
+use ferrozmq_proto::Message;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -32,6 +33,17 @@ impl FairQueue {
             pipe,
             cache: VecDeque::new(),
         });
+    }
+
+    /// The next message (subscription items are skipped: only publishers
+    /// read those, through [`recv`](FairQueue::recv)), with its peer and label.
+    pub(crate) fn recv_msg(&mut self) -> Option<(PeerId, Bytes, Message)> {
+        loop {
+            match self.recv()? {
+                (id, label, PipeItem::Msg(m)) => return Some((id, label, m)),
+                _ => continue,
+            }
+        }
     }
 
     /// The next item from the next non-empty pipe, with its peer and label.
@@ -71,7 +83,6 @@ impl FairQueue {
 mod tests {
     use super::*;
     use crate::socket::pattern::testing::*;
-    use ferrozmq_proto::Message;
 
     #[test]
     fn takes_turns_between_peers() {

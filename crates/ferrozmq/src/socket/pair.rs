@@ -3,7 +3,7 @@
 use super::fq::FairQueue;
 use super::options::Options;
 use super::pattern::{Pattern, Peer, PeerId, RecvError, SendError};
-use crate::pipe::{Pipe, PipeItem};
+use crate::pipe::Pipe;
 use bytes::Bytes;
 use ferrozmq_proto::Message;
 use std::sync::Arc;
@@ -40,13 +40,10 @@ impl Pattern for Pair {
     }
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
-        loop {
-            match self.fq.recv() {
-                Some((_, _, PipeItem::Msg(m))) => return Ok(m),
-                Some(_) => continue,
-                None => return Err(RecvError::Empty),
-            }
-        }
+        self.fq
+            .recv_msg()
+            .map(|(_, _, m)| m)
+            .ok_or(RecvError::Empty)
     }
 }
 

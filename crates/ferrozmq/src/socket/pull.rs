@@ -4,7 +4,6 @@ use super::fq::FairQueue;
 use super::options::Options;
 use super::pattern::{Pattern, Peer, PeerId, RecvError, SendError};
 use crate::error::Error;
-use crate::pipe::PipeItem;
 use bytes::Bytes;
 use ferrozmq_proto::Message;
 
@@ -26,12 +25,9 @@ impl Pattern for Pull {
     }
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
-        loop {
-            match self.fq.recv() {
-                Some((_, _, PipeItem::Msg(m))) => return Ok(m),
-                Some(_) => continue,
-                None => return Err(RecvError::Empty),
-            }
-        }
+        self.fq
+            .recv_msg()
+            .map(|(_, _, m)| m)
+            .ok_or(RecvError::Empty)
     }
 }

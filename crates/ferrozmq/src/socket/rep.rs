@@ -5,7 +5,7 @@ use super::fq::FairQueue;
 use super::options::Options;
 use super::pattern::{Pattern, Peer, PeerId, RecvError, SendError};
 use crate::error::Error;
-use crate::pipe::{Pipe, PipeItem};
+use crate::pipe::Pipe;
 use bytes::Bytes;
 use ferrozmq_proto::Message;
 use std::collections::HashMap;
@@ -49,10 +49,7 @@ impl Pattern for Rep {
             return Err(RecvError::Fail(Error::InvalidState));
         }
         loop {
-            let Some((from, _, item)) = self.fq.recv() else {
-                return Err(RecvError::Empty);
-            };
-            let PipeItem::Msg(msg) = item else { continue };
+            let (from, _, msg) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
             let mut frames = msg.into_frames();
             // Requests without a delimiter are malformed and dropped.
             let Some(split) = frames.iter().position(|f| f.is_empty()) else {

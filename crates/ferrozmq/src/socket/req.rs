@@ -8,7 +8,6 @@ use super::lb::LoadBalancer;
 use super::options::Options;
 use super::pattern::{Pattern, Peer, PeerId, RecvError, SendError};
 use crate::error::Error;
-use crate::pipe::PipeItem;
 use bytes::Bytes;
 use ferrozmq_proto::Message;
 
@@ -63,12 +62,7 @@ impl Pattern for Req {
             return Err(RecvError::Fail(Error::InvalidState));
         };
         loop {
-            let Some((from, _, item)) = self.fq.recv() else {
-                return Err(RecvError::Empty);
-            };
-            let PipeItem::Msg(mut msg) = item else {
-                continue;
-            };
+            let (from, _, mut msg) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
             // Replies from other peers, or without the right envelope, are
             // silently discarded (RFC 28).
             if from != expected {

@@ -11,7 +11,7 @@ use super::fq::FairQueue;
 use super::options::Options;
 use super::pattern::{Pattern, Peer, PeerId, RecvError, SendError};
 use crate::error::Error;
-use crate::pipe::{Pipe, PipeItem};
+use crate::pipe::Pipe;
 use bytes::Bytes;
 use ferrozmq_proto::Message;
 use std::collections::HashMap;
@@ -100,16 +100,9 @@ impl Pattern for Router {
     }
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
-        loop {
-            match self.fq.recv() {
-                Some((_, rid, PipeItem::Msg(mut m))) => {
-                    m.push_front(rid);
-                    return Ok(m);
-                }
-                Some(_) => continue,
-                None => return Err(RecvError::Empty),
-            }
-        }
+        let (_, rid, mut m) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
+        m.push_front(rid);
+        Ok(m)
     }
 }
 

@@ -88,15 +88,10 @@ impl Pattern for Subscriber {
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
         loop {
-            match self.fq.recv() {
-                Some((_, _, PipeItem::Msg(m))) => {
-                    let topic = m.first().map_or(&[][..], |f| &f[..]);
-                    if self.trie.matches_any(topic) {
-                        return Ok(m);
-                    }
-                }
-                Some(_) => continue,
-                None => return Err(RecvError::Empty),
+            let (_, _, m) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
+            let topic = m.first().map_or(&[][..], |f| &f[..]);
+            if self.trie.matches_any(topic) {
+                return Ok(m);
             }
         }
     }
