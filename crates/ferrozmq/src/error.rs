@@ -55,7 +55,7 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
-/// `Result` with [`Error`].
+/// `Result` with [`Error`](enum@Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<Error> for std::io::Error {
