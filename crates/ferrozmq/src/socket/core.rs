@@ -273,13 +273,16 @@ impl SocketCore {
         true
     }
 
-    /// The peer is gone: outbound queue dropped, inbound drained by the pattern.
-    pub(crate) fn detach(&self, id: PeerId) {
+    /// Removes a peer from the pattern and the peer table.
+    fn take_peer(&self, id: PeerId) -> Option<PeerEntry> {
         let mut state = self.lock();
         state.pattern.detach(id);
-        let entry = state.peers.remove(&id);
-        drop(state);
-        if let Some(entry) = entry {
+        state.peers.remove(&id)
+    }
+
+    /// The peer is gone: outbound queue dropped, inbound drained by the pattern.
+    pub(crate) fn detach(&self, id: PeerId) {
+        if let Some(entry) = self.take_peer(id) {
             entry.peer.out.close_reader();
             entry.peer.inp.close_writer();
             if let Some((remote, remote_id)) = entry.remote {
@@ -385,11 +388,7 @@ impl SocketCore {
 
     /// An inproc peer closed: stop sending to it, keep reading what it sent.
     fn detach_inproc(&self, id: PeerId) {
-        let mut state = self.lock();
-        state.pattern.detach(id);
-        let entry = state.peers.remove(&id);
-        drop(state);
-        if let Some(entry) = entry {
+        if let Some(entry) = self.take_peer(id) {
             entry.peer.out.close_reader();
         }
         self.writable.notify();
