@@ -3,7 +3,9 @@
 
 use super::{runtime, warmup, Impl};
 use crate::payload::{check, fill};
+use crate::fanout::{SubStats, SubTracker, IDLE};
 use crate::HWM;
+use bytes::Bytes;
 use omq_tokio::{Message, Options, Socket, SocketType};
 use std::time::{Duration, Instant};
 
@@ -100,6 +102,82 @@ impl Impl for Omq {
                 }
             }
             samples
+        })
+    }
+    fn fan_pub(&self, ep: &str, size: usize, count: u64, subs: usize) {
+        runtime().block_on(async {
+            let xpub = socket(SocketType::XPub);
+            xpub.bind(ep).await.unwrap();
+            for _ in 0..subs {
+                xpub.recv().await.unwrap();
+            }
+            send(&xpub, size, count).await;
+            crate::hold_async().await;
+        });
+    }
+
+    fn fan_sub(&self, ep: &str, size: usize, count: u64, subs: usize) -> Vec<SubStats> {
+        runtime().block_on(async {
+            let mut tasks = Vec::new();
+            for _ in 0..subs {
+                let sub = socket(SocketType::Sub);
+                sub.subscribe(Bytes::new()).await.unwrap();
+                sub.connect(ep).await.unwrap();
+                tasks.push(tokio::spawn(async move {
+                    let mut t = SubTracker::new(size, count);
+                    while let Ok(Ok(m)) = tokio::time::timeout(IDLE, sub.recv()).await {
+                        if t.on_message(part(&m)) {
+                            break;
+                        }
+                    }
+                    t.finish()
+                }));
+            }
+            let mut out = Vec::new();
+            for t in tasks {
+                out.push(t.await.unwrap());
+            }
+            out
+        })
+    }
+
+    fn router_server(&self, ep: &str, _size: usize, count: u64, peers: usize) {
+        runtime().block_on(async {
+            let router = socket(SocketType::Router);
+            router.bind(ep).await.unwrap();
+            for _ in 0..count * peers as u64 {
+                let m = router.recv().await.unwrap();
+                router.send(m).await.unwrap();
+            }
+            crate::hold_async().await;
+        });
+    }
+
+    fn router_clients(&self, ep: &str, size: usize, count: u64, peers: usize) -> Duration {
+        runtime().block_on(async {
+            let mut dealers = Vec::new();
+            for _ in 0..peers {
+                let d = socket(SocketType::Dealer);
+                d.connect(ep).await.unwrap();
+                dealers.push(d);
+            }
+            let start = Instant::now();
+            let tasks: Vec<_> = dealers
+                .into_iter()
+                .map(|d| {
+                    tokio::spawn(async move {
+                        send(&d, size, count).await;
+                        for seq in 0..count {
+                            let m = d.recv().await.unwrap();
+                            check(part(&m), seq, size);
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            start.elapsed()
         })
     }
 }

@@ -2,8 +2,9 @@
 
 use super::{runtime, warmup, Impl};
 use crate::payload::{check, fill};
+use crate::fanout::{SubStats, SubTracker, IDLE};
 use crate::HWM;
-use rzmq::socket::{RCVHWM, SNDHWM};
+use rzmq::socket::{RCVHWM, SNDHWM, SUBSCRIBE};
 use rzmq::{Context, Msg, Socket, SocketType};
 use std::time::{Duration, Instant};
 
@@ -89,6 +90,94 @@ impl Impl for Rzmq {
             }
             let _ = ctx.term().await;
             samples
+        })
+    }
+    fn fan_pub(&self, ep: &str, size: usize, count: u64, _subs: usize) {
+        runtime().block_on(async {
+            let ctx = Context::new().unwrap();
+            let publisher = socket(&ctx, SocketType::Pub).await;
+            publisher.bind(ep).await.unwrap();
+            // rzmq has no XPUB: the subscriber process says when it is ready.
+            crate::fanout::wait_ready(ep).await;
+            let mut buf = Vec::with_capacity(size);
+            for seq in 0..count {
+                fill(&mut buf, seq, size);
+                publisher.send(Msg::from_vec(buf.clone())).await.unwrap();
+            }
+            crate::hold_async().await;
+        });
+    }
+
+    fn fan_sub(&self, ep: &str, size: usize, count: u64, subs: usize) -> Vec<SubStats> {
+        runtime().block_on(async {
+            let ctx = Context::new().unwrap();
+            let mut tasks = Vec::new();
+            for _ in 0..subs {
+                let sub = socket(&ctx, SocketType::Sub).await;
+                sub.set_option(SUBSCRIBE, b"").await.unwrap();
+                sub.connect(ep).await.unwrap();
+                tasks.push(tokio::spawn(async move {
+                    let mut t = SubTracker::new(size, count);
+                    while let Ok(Ok(m)) = tokio::time::timeout(IDLE, sub.recv()).await {
+                        if t.on_message(data(&m)) {
+                            break;
+                        }
+                    }
+                    t.finish()
+                }));
+            }
+            crate::fanout::signal_ready(ep).await;
+            let mut out = Vec::new();
+            for t in tasks {
+                out.push(t.await.unwrap());
+            }
+            out
+        })
+    }
+
+    fn router_server(&self, ep: &str, _size: usize, count: u64, peers: usize) {
+        runtime().block_on(async {
+            let ctx = Context::new().unwrap();
+            let router = socket(&ctx, SocketType::Router).await;
+            router.bind(ep).await.unwrap();
+            for _ in 0..count * peers as u64 {
+                let m = router.recv_multipart().await.unwrap();
+                router.send_multipart(m).await.unwrap();
+            }
+            crate::hold_async().await;
+        });
+    }
+
+    fn router_clients(&self, ep: &str, size: usize, count: u64, peers: usize) -> Duration {
+        runtime().block_on(async {
+            let ctx = Context::new().unwrap();
+            let mut dealers = Vec::new();
+            for _ in 0..peers {
+                let d = socket(&ctx, SocketType::Dealer).await;
+                d.connect(ep).await.unwrap();
+                dealers.push(d);
+            }
+            let start = Instant::now();
+            let tasks: Vec<_> = dealers
+                .into_iter()
+                .map(|d| {
+                    tokio::spawn(async move {
+                        let mut buf = Vec::with_capacity(size);
+                        for seq in 0..count {
+                            fill(&mut buf, seq, size);
+                            d.send(Msg::from_vec(buf.clone())).await.unwrap();
+                        }
+                        for seq in 0..count {
+                            let m = d.recv().await.unwrap();
+                            check(data(&m), seq, size);
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            start.elapsed()
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{runtime, warmup, Impl};
 use crate::payload::{check, fill};
+use crate::fanout::{SubStats, SubTracker, IDLE};
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
@@ -77,6 +78,95 @@ impl Impl for ZeromqRs {
                 }
             }
             samples
+        })
+    }
+    fn fan_pub(&self, ep: &str, size: usize, count: u64, subs: usize) {
+        runtime().block_on(async {
+            let mut xpub = zeromq::XPubSocket::new();
+            xpub.bind(ep).await.unwrap();
+            // zmq.rs registers a subscription when the application reads it.
+            for _ in 0..subs {
+                xpub.recv().await.unwrap();
+            }
+            let mut buf = Vec::with_capacity(size);
+            for seq in 0..count {
+                fill(&mut buf, seq, size);
+                xpub.send(ZmqMessage::from(Bytes::copy_from_slice(&buf)))
+                    .await
+                    .unwrap();
+            }
+            crate::hold_async().await;
+        });
+    }
+
+    fn fan_sub(&self, ep: &str, size: usize, count: u64, subs: usize) -> Vec<SubStats> {
+        runtime().block_on(async {
+            let mut tasks = Vec::new();
+            for _ in 0..subs {
+                let mut sub = zeromq::SubSocket::new();
+                sub.subscribe("").await.unwrap();
+                sub.connect(ep).await.unwrap();
+                tasks.push(tokio::spawn(async move {
+                    let mut t = SubTracker::new(size, count);
+                    while let Ok(Ok(m)) = tokio::time::timeout(IDLE, sub.recv()).await {
+                        if t.on_message(part(&m)) {
+                            break;
+                        }
+                    }
+                    t.finish()
+                }));
+            }
+            let mut out = Vec::new();
+            for t in tasks {
+                out.push(t.await.unwrap());
+            }
+            out
+        })
+    }
+
+    fn router_server(&self, ep: &str, _size: usize, count: u64, peers: usize) {
+        runtime().block_on(async {
+            let mut router = zeromq::RouterSocket::new();
+            router.bind(ep).await.unwrap();
+            for _ in 0..count * peers as u64 {
+                let m = router.recv().await.unwrap();
+                router.send(m).await.unwrap();
+            }
+            crate::hold_async().await;
+        });
+    }
+
+    fn router_clients(&self, ep: &str, size: usize, count: u64, peers: usize) -> Duration {
+        runtime().block_on(async {
+            let mut dealers = Vec::new();
+            for _ in 0..peers {
+                let mut d = zeromq::DealerSocket::new();
+                d.connect(ep).await.unwrap();
+                dealers.push(d);
+            }
+            let start = Instant::now();
+            let tasks: Vec<_> = dealers
+                .into_iter()
+                .map(|mut d| {
+                    tokio::spawn(async move {
+                        let mut buf = Vec::with_capacity(size);
+                        for seq in 0..count {
+                            fill(&mut buf, seq, size);
+                            d.send(ZmqMessage::from(Bytes::copy_from_slice(&buf)))
+                                .await
+                                .unwrap();
+                        }
+                        for seq in 0..count {
+                            let m = d.recv().await.unwrap();
+                            check(part(&m), seq, size);
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            start.elapsed()
         })
     }
 }
