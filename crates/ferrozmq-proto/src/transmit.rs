@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::io::IoSlice;
 
 /// Bodies of at least this many bytes are passed to the writer without copying.
-pub const LARGE_FRAME: usize = 8 * 1024;
+pub const LARGE_FRAME: usize = 2 * 1024;
 
 /// Staging capacity kept when the queue empties.
 const IDLE_CAPACITY: usize = 64 * 1024;

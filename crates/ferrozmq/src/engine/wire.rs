@@ -60,7 +60,7 @@ impl Wire {
             if self.conn.transmit_len() == 0 {
                 return Some(Flushed::All);
             }
-            let mut slices = [IoSlice::new(&[]); 64];
+            let mut slices = [IoSlice::new(&[]); 128];
             let n = self.conn.transmit_slices(&mut slices);
             match self.stream.write_vectored(&slices[..n]) {
                 Ok(0) => return Some(Flushed::Eof),
