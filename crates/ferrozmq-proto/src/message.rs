@@ -1,6 +1,7 @@
 //! [`Message`]: one ZeroMQ message, made of one or more frames, delivered
 //! atomically.
 
+use crate::small_payload;
 use bytes::Bytes;
 use std::ops::Index;
 
@@ -212,11 +213,17 @@ macro_rules! single_frame_from {
         }
     )*};
 }
-single_frame_from!(Vec<u8>, String, &'static [u8]);
+single_frame_from!(Vec<u8>, String);
+
+impl From<&[u8]> for Message {
+    fn from(b: &[u8]) -> Message {
+        Message::from(small_payload::copy(b))
+    }
+}
 
 impl From<&str> for Message {
     fn from(s: &str) -> Message {
-        Message::from(Bytes::copy_from_slice(s.as_bytes()))
+        Message::from(small_payload::copy(s.as_bytes()))
     }
 }
 
@@ -228,7 +235,7 @@ impl From<&String> for Message {
 
 impl<const N: usize> From<&[u8; N]> for Message {
     fn from(b: &[u8; N]) -> Message {
-        Message::from(Bytes::copy_from_slice(b))
+        Message::from(small_payload::copy(b))
     }
 }
 
@@ -245,8 +252,8 @@ multipart_from!(
     Bytes => |b| b,
     Vec<u8> => Bytes::from,
     String => Bytes::from,
-    &str => |s: &str| Bytes::copy_from_slice(s.as_bytes()),
-    &[u8] => Bytes::copy_from_slice
+    &str => |s: &str| small_payload::copy(s.as_bytes()),
+    &[u8] => small_payload::copy
 );
 
 impl FromIterator<Bytes> for Message {
