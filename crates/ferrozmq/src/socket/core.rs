@@ -12,7 +12,7 @@ use crate::signal::Signal;
 use bytes::Bytes;
 use ferrozmq_proto::{ConnectionConfig, Message, SocketType};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -82,7 +82,38 @@ pub(crate) struct SocketCore {
     pub(crate) ctx: Arc<ContextShared>,
     pub(crate) readable: Arc<Signal>,
     pub(crate) writable: Arc<Signal>,
+    /// SNDTIMEO and RCVTIMEO, mirrored from the options so that every
+    /// blocking send and recv does not take the state lock twice.
+    sndtimeo: TimeoutCell,
+    rcvtimeo: TimeoutCell,
     state: Mutex<State>,
+}
+
+/// An `Option<Duration>` in an atomic: nanoseconds, `u64::MAX` for none.
+#[derive(Debug)]
+struct TimeoutCell(AtomicU64);
+
+impl TimeoutCell {
+    fn new(value: Option<Duration>) -> TimeoutCell {
+        let cell = TimeoutCell(AtomicU64::new(u64::MAX));
+        cell.set(value);
+        cell
+    }
+
+    fn set(&self, value: Option<Duration>) {
+        // Durations beyond ~584 years are as good as forever.
+        let nanos = value.map_or(u64::MAX, |d| {
+            u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+        });
+        self.0.store(nanos, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Option<Duration> {
+        match self.0.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
 }
 
 impl SocketCore {
@@ -94,6 +125,8 @@ impl SocketCore {
             readable: Arc::new(Signal::new()),
             writable: Arc::new(Signal::new()),
             bypass_ok: Arc::new(AtomicBool::new(false)),
+            sndtimeo: TimeoutCell::new(Options::default().sndtimeo),
+            rcvtimeo: TimeoutCell::new(Options::default().rcvtimeo),
             state: Mutex::new(State {
                 last_send: None,
                 options: Options::default(),
@@ -169,7 +202,21 @@ impl SocketCore {
     }
 
     pub(crate) fn with_options<T>(&self, f: impl FnOnce(&mut Options) -> T) -> T {
-        f(&mut self.lock().options)
+        let mut state = self.lock();
+        let result = f(&mut state.options);
+        self.sndtimeo.set(state.options.sndtimeo);
+        self.rcvtimeo.set(state.options.rcvtimeo);
+        result
+    }
+
+    /// SNDTIMEO, without taking the state lock.
+    pub(crate) fn sndtimeo(&self) -> Option<Duration> {
+        self.sndtimeo.get()
+    }
+
+    /// RCVTIMEO, without taking the state lock.
+    pub(crate) fn rcvtimeo(&self) -> Option<Duration> {
+        self.rcvtimeo.get()
     }
 
     pub(crate) fn reconnect_settings(&self) -> (Option<Duration>, Duration) {

@@ -143,7 +143,7 @@ impl Socket {
     /// `InvalidState` if the socket type cannot send now (REQ twice, SUB);
     /// `Timeout` after SNDTIMEO; `ContextTerminated` after shutdown.
     pub fn send(&self, msg: impl Into<Message>) -> Result<()> {
-        let timeout = self.core.with_options(|o| o.sndtimeo);
+        let timeout = self.core.sndtimeo();
         self.send_with(msg.into(), Wait::from_timeout(timeout))
     }
 
@@ -159,7 +159,7 @@ impl Socket {
 
     /// Receives a whole message, blocking up to RCVTIMEO (forever by default).
     pub fn recv(&self) -> Result<Message> {
-        let timeout = self.core.with_options(|o| o.rcvtimeo);
+        let timeout = self.core.rcvtimeo();
         self.recv_with(Wait::from_timeout(timeout))
     }
 
