@@ -75,28 +75,27 @@ pub fn print(name: &str, ep: &str, size: usize, count: u64, subs: Vec<SubStats>,
     );
 }
 
-/// The file by which a subscriber process tells a publisher without XPUB
-/// (which cannot see subscriptions) that its subscribers are in place.
+/// The file by which one process tells the other that it is in place
+/// (for what ZeroMQ itself cannot say: a PUB without XPUB cannot see
+/// subscriptions; a sender cannot see its peer's connections).
 fn ready_file(ep: &str) -> std::path::PathBuf {
     let name: String = ep
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    std::env::temp_dir().join(format!("compare-fan-{name}.ready"))
+    std::env::temp_dir().join(format!("compare-{name}.ready"))
 }
 
-/// Subscriber side: called once every SUB has connected and subscribed;
-/// waits a moment for the subscriptions to reach the publisher first.
-pub async fn signal_ready(ep: &str) {
-    tokio::time::sleep(Duration::from_millis(500)).await;
+/// Tells the process waiting in [`wait_ready`] to go on.
+pub fn signal_ready(ep: &str) {
     std::fs::write(ready_file(ep), b"ready").expect("ready file");
 }
 
-/// Publisher side: waits for [`signal_ready`], then removes the file.
-pub async fn wait_ready(ep: &str) {
+/// Waits for [`signal_ready`], then removes the file.
+pub fn wait_ready(ep: &str) {
     let path = ready_file(ep);
     while !path.exists() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        std::thread::sleep(Duration::from_millis(5));
     }
     let _ = std::fs::remove_file(path);
 }

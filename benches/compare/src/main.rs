@@ -14,6 +14,7 @@
 //! that all arrive intact and in order and exits non-zero if not. Each
 //! process ends itself after a watchdog period.
 
+mod fanin;
 mod fanout;
 mod impls;
 
@@ -88,7 +89,8 @@ fn main() {
             stats::print_lat(name, ep, size, samples, cpu.percent());
         }
         other => {
-            // Roles with a peer count: fan-pub:K, fan-sub:K, router-srv:K, router-cli:K.
+            // Roles with a peer count: fan-pub:K, fan-sub:K, fanin-recv:K,
+            // fanin-send:K, router-srv:K, router-cli:K.
             let (role, k) = other.split_once(':').unwrap_or((other, ""));
             let k: usize = k.parse().unwrap_or_else(|_| {
                 eprintln!("unknown role {other}");
@@ -102,6 +104,14 @@ fn main() {
                 "fan-sub" => {
                     let subs = imp.fan_sub(ep, size, count, k);
                     fanout::print(name, ep, size, count, subs, cpu.percent());
+                }
+                "fanin-recv" => {
+                    let elapsed = imp.fanin_recv(ep, size, count, k);
+                    stats::print_thr(name, ep, size, count, elapsed, cpu.percent());
+                }
+                "fanin-send" => {
+                    imp.fanin_send(ep, size, count, k);
+                    hold();
                 }
                 "router-srv" => imp.router_server(ep, size, count, k),
                 "idle-router" => imp.idle_router(ep),

@@ -20,3 +20,14 @@ pub fn check(msg: &[u8], seq: u64, size: usize) {
         std::process::exit(4);
     }
 }
+
+/// Like [`check`] for payloads whose bytes 8..16 were overwritten (fan-in).
+pub fn check_prefix(msg: &[u8], seq: u64, size: usize) {
+    let ok = msg.len() == size
+        && msg[..8] == seq.to_le_bytes()
+        && (size <= 16 || msg[size - 1] == (seq % 251) as u8);
+    if !ok {
+        eprintln!("corrupt or out-of-order message: expected #{seq} of {size} bytes");
+        std::process::exit(4);
+    }
+}

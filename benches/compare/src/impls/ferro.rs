@@ -1,7 +1,7 @@
 use super::{warmup, Impl};
 use crate::payload::{check, fill};
 use crate::HWM;
-use ferrozmq::{Bytes, Context, Message, Socket, SocketType};
+use ferrozmq::{Context, Socket, SocketType};
 use std::time::{Duration, Instant};
 
 pub struct Ferro;
@@ -28,8 +28,7 @@ fn send(push: &Socket, size: usize, count: u64) {
     let mut buf = Vec::with_capacity(size);
     for seq in 0..count {
         fill(&mut buf, seq, size);
-        push.send(Message::from(Bytes::copy_from_slice(&buf)))
-            .unwrap();
+        push.send(&buf[..]).unwrap();
     }
 }
 
@@ -90,6 +89,42 @@ impl Impl for Ferro {
         Ferro::router_server_impl(ep, count, peers)
     }
 
+    fn fanin_recv(&self, ep: &str, size: usize, count: u64, peers: usize) -> Duration {
+        let ctx = Context::new();
+        let pull = socket(&ctx, SocketType::Pull);
+        pull.bind(ep).unwrap();
+        let mut t = crate::fanin::Tracker::new(size, peers);
+        t.warm_up(ep, |t| t.on_message(&pull.recv().unwrap()[0]));
+        t.on_message(&pull.recv().unwrap()[0]);
+        let start = Instant::now();
+        for _ in 1..count {
+            t.on_message(&pull.recv().unwrap()[0]);
+        }
+        start.elapsed()
+    }
+
+    fn fanin_send(&self, ep: &str, size: usize, count: u64, peers: usize) {
+        let ctx = Context::new();
+        let pushes: Vec<Socket> = (0..peers)
+            .map(|_| {
+                let s = socket(&ctx, SocketType::Push);
+                s.connect(ep).unwrap();
+                s
+            })
+            .collect();
+        let mut buf = Vec::with_capacity(size);
+        for peer in 0..peers {
+            crate::fanin::fill(&mut buf, peer as u64, 0, size);
+            pushes[peer].send(&buf[..]).unwrap();
+        }
+        crate::fanout::wait_ready(ep);
+        for (peer, seq) in crate::fanin::schedule(count, peers) {
+            crate::fanin::fill(&mut buf, peer as u64, seq, size);
+            pushes[peer].send(&buf[..]).unwrap();
+        }
+        crate::hold();
+    }
+
     fn idle_router(&self, ep: &str) {
         let ctx = Context::new();
         let router = socket(&ctx, SocketType::Router);
@@ -112,8 +147,7 @@ impl Impl for Ferro {
         for seq in 0..w + count {
             fill(&mut buf, seq, size);
             let start = Instant::now();
-            req.send(Message::from(Bytes::copy_from_slice(&buf)))
-                .unwrap();
+            req.send(&buf[..]).unwrap();
             let reply = req.recv().unwrap();
             let t = start.elapsed().as_nanos() as u64;
             check(&reply[0], seq, size);

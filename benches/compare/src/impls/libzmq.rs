@@ -126,6 +126,48 @@ impl Impl for Libzmq {
         crate::hold();
     }
 
+    fn fanin_recv(&self, ep: &str, size: usize, count: u64, peers: usize) -> Duration {
+        let ctx = zmq::Context::new();
+        let pull = socket(&ctx, zmq::PULL);
+        pull.bind(ep).unwrap();
+        let mut t = crate::fanin::Tracker::new(size, peers);
+        let mut msg = zmq::Message::new();
+        t.warm_up(ep, |t| {
+            pull.recv(&mut msg, 0).unwrap();
+            t.on_message(&msg);
+        });
+        pull.recv(&mut msg, 0).unwrap();
+        t.on_message(&msg);
+        let start = Instant::now();
+        for _ in 1..count {
+            pull.recv(&mut msg, 0).unwrap();
+            t.on_message(&msg);
+        }
+        start.elapsed()
+    }
+
+    fn fanin_send(&self, ep: &str, size: usize, count: u64, peers: usize) {
+        let ctx = zmq::Context::new();
+        let pushes: Vec<zmq::Socket> = (0..peers)
+            .map(|_| {
+                let s = socket(&ctx, zmq::PUSH);
+                s.connect(ep).unwrap();
+                s
+            })
+            .collect();
+        let mut buf = Vec::with_capacity(size);
+        for peer in 0..peers {
+            crate::fanin::fill(&mut buf, peer as u64, 0, size);
+            pushes[peer].send(&buf[..], 0).unwrap();
+        }
+        crate::fanout::wait_ready(ep);
+        for (peer, seq) in crate::fanin::schedule(count, peers) {
+            crate::fanin::fill(&mut buf, peer as u64, seq, size);
+            pushes[peer].send(&buf[..], 0).unwrap();
+        }
+        crate::hold();
+    }
+
     fn idle_router(&self, ep: &str) {
         let ctx = zmq::Context::new();
         let router = socket(&ctx, zmq::ROUTER);

@@ -45,6 +45,16 @@ pub trait Impl {
     ) -> Vec<crate::fanout::SubStats> {
         unsupported("fanout")
     }
+    /// Binds a PULL and receives `count` messages from `peers` peers;
+    /// returns the time from the first to the last.
+    fn fanin_recv(&self, _ep: &str, _size: usize, _count: u64, _peers: usize) -> Duration {
+        unsupported("fanin")
+    }
+    /// Connects `peers` PUSH sockets and sends `count` messages round-robin
+    /// over them from one thread.
+    fn fanin_send(&self, _ep: &str, _size: usize, _count: u64, _peers: usize) {
+        unsupported("fanin")
+    }
     /// Binds a ROUTER and echoes `count * peers` messages to their senders.
     fn router_server(&self, _ep: &str, _size: usize, _count: u64, _peers: usize) {
         unsupported("router")

@@ -2,8 +2,8 @@
 //! footing), through `Socket::new`.
 
 use super::{runtime, warmup, Impl};
-use crate::payload::{check, fill};
 use crate::fanout::{SubStats, SubTracker, IDLE};
+use crate::payload::{check, fill};
 use crate::HWM;
 use bytes::Bytes;
 use omq_tokio::{Message, Options, Socket, SocketType};

@@ -1,8 +1,8 @@
 //! rzmq on a 2-worker tokio runtime.
 
 use super::{runtime, warmup, Impl};
-use crate::payload::{check, fill};
 use crate::fanout::{SubStats, SubTracker, IDLE};
+use crate::payload::{check, fill};
 use crate::HWM;
 use rzmq::socket::{RCVHWM, SNDHWM, SUBSCRIBE};
 use rzmq::{Context, Msg, Socket, SocketType};
@@ -98,7 +98,7 @@ impl Impl for Rzmq {
             let publisher = socket(&ctx, SocketType::Pub).await;
             publisher.bind(ep).await.unwrap();
             // rzmq has no XPUB: the subscriber process says when it is ready.
-            crate::fanout::wait_ready(ep).await;
+            crate::fanout::wait_ready(ep);
             let mut buf = Vec::with_capacity(size);
             for seq in 0..count {
                 fill(&mut buf, seq, size);
@@ -126,7 +126,9 @@ impl Impl for Rzmq {
                     t.finish()
                 }));
             }
-            crate::fanout::signal_ready(ep).await;
+            // Time for the subscriptions to reach the publisher.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            crate::fanout::signal_ready(ep);
             let mut out = Vec::new();
             for t in tasks {
                 out.push(t.await.unwrap());

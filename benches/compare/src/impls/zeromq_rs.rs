@@ -1,8 +1,8 @@
 //! zeromq (zmq.rs) on a 2-worker tokio runtime. It has no HWM option.
 
 use super::{runtime, warmup, Impl};
-use crate::payload::{check, fill};
 use crate::fanout::{SubStats, SubTracker, IDLE};
+use crate::payload::{check, fill};
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
