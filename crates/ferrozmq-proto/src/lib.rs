@@ -24,7 +24,7 @@ pub mod greeting;
 pub mod mechanism;
 pub mod message;
 pub mod metadata;
-pub mod small_payload;
+pub mod payload;
 pub mod socket_type;
 pub mod subscription;
 pub mod transmit;

@@ -1,7 +1,7 @@
 //! [`Message`]: one ZeroMQ message, made of one or more frames, delivered
 //! atomically.
 
-use crate::small_payload;
+use crate::payload;
 use bytes::Bytes;
 use std::ops::Index;
 
@@ -217,13 +217,13 @@ single_frame_from!(Vec<u8>, String);
 
 impl From<&[u8]> for Message {
     fn from(b: &[u8]) -> Message {
-        Message::from(small_payload::copy(b))
+        Message::from(payload::copy(b))
     }
 }
 
 impl From<&str> for Message {
     fn from(s: &str) -> Message {
-        Message::from(small_payload::copy(s.as_bytes()))
+        Message::from(payload::copy(s.as_bytes()))
     }
 }
 
@@ -235,7 +235,7 @@ impl From<&String> for Message {
 
 impl<const N: usize> From<&[u8; N]> for Message {
     fn from(b: &[u8; N]) -> Message {
-        Message::from(small_payload::copy(b))
+        Message::from(payload::copy(b))
     }
 }
 
@@ -252,8 +252,8 @@ multipart_from!(
     Bytes => |b| b,
     Vec<u8> => Bytes::from,
     String => Bytes::from,
-    &str => |s: &str| small_payload::copy(s.as_bytes()),
-    &[u8] => small_payload::copy
+    &str => |s: &str| payload::copy(s.as_bytes()),
+    &[u8] => payload::copy
 );
 
 impl FromIterator<Bytes> for Message {

@@ -9,6 +9,18 @@
 //! Wake-ups happen on transitions only: the reader is notified when the
 //! queue goes from empty to non-empty, the writer when a queue it found full
 //! drains to the low-water mark `(hwm + 1) / 2`, as libzmq.
+//!
+//! Pacing: a blocking sender of large messages (≥ [`PACE_MIN`]) to a
+//! connection that is writing them out waits after its send while more than
+//! [`PACE_BUDGET`] bytes of them are queued, until half of that is written.
+//! The message is already accepted, so nothing changes for the peer or the
+//! HWM; what changes is that a fast sender does not run gigabytes ahead of
+//! the wire, each new payload in fresh memory the kernel must fault in and
+//! zero, while the writes it waits for compete with that for the CPU. With
+//! the buffers recycled instead (`ferrozmq_proto::payload`), large-message
+//! throughput comes close to a plain byte stream's. A connection that stops
+//! draining for [`PACE_STALL`] ends the wait: the sender then queues up to
+//! the HWM as libzmq does.
 
 use crate::signal::Signal;
 use bytes::Bytes;
@@ -16,6 +28,25 @@ use ferrozmq_proto::Message;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Messages of at least this many bytes count toward the pacing budget.
+pub(crate) const PACE_MIN: usize = 64 * 1024;
+/// Queued bytes of large messages above which a blocking sender waits.
+pub(crate) const PACE_BUDGET: usize = 4 * 1024 * 1024;
+/// How long a connection may write nothing before a pacing wait gives up.
+pub(crate) const PACE_STALL: Duration = Duration::from_millis(10);
+
+/// The bytes a message counts for in the pacing budget.
+fn paced_len(item: &PipeItem) -> usize {
+    match item {
+        PipeItem::Msg(m) => match m.byte_len() {
+            n if n >= PACE_MIN => n,
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
 
 /// What travels through a pipe.
 #[derive(Debug, Clone)]
@@ -62,6 +93,8 @@ pub(crate) struct Pipe {
     /// subscriptions) skips empty ones without locking them. A stale zero
     /// is harmless: the push that makes it stale also notifies the reader.
     len_hint: AtomicUsize,
+    /// `Inner::large_bytes`, mirrored for the lock-free pacing check.
+    large_hint: AtomicUsize,
     closed_hint: AtomicBool,
     inner: Mutex<Inner>,
     hwm: usize,
@@ -75,6 +108,12 @@ struct Inner {
     writer_closed: bool,
     reader_closed: bool,
     writer_blocked: bool,
+    /// Bytes of queued messages of at least `PACE_MIN` bytes.
+    large_bytes: usize,
+    /// Pops so far: a pacing writer tells a stalled reader by it.
+    pops: u64,
+    /// A writer is in `pace` and wants a wake-up at half the budget.
+    pacing: bool,
     reader: Notify,
     writer: Notify,
     bypass: Option<Arc<dyn Bypass>>,
@@ -107,6 +146,7 @@ impl Pipe {
         Arc::new(Pipe {
             conflate,
             len_hint: AtomicUsize::new(0),
+            large_hint: AtomicUsize::new(0),
             closed_hint: AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 items: VecDeque::new(),
@@ -114,6 +154,9 @@ impl Pipe {
                 writer_closed: false,
                 reader_closed: false,
                 writer_blocked: false,
+                large_bytes: 0,
+                pops: 0,
+                pacing: false,
                 reader,
                 writer,
                 bypass: None,
@@ -148,16 +191,78 @@ impl Pipe {
             }
         }
         if self.conflate && inner.msgs > 0 {
-            inner.items.retain(|i| !matches!(i, PipeItem::Msg(_)));
-            inner.msgs = 0;
+            self.drop_messages(&mut inner);
         }
         if inner.msgs >= self.hwm {
             inner.writer_blocked = true;
             return Err(msg);
         }
         inner.msgs += 1;
-        self.push_locked(inner, PipeItem::Msg(msg));
+        let item = PipeItem::Msg(msg);
+        self.add_large(&mut inner, paced_len(&item));
+        self.push_locked(inner, item);
         Ok(())
+    }
+
+    /// Conflation: drops the queued messages, keeps subscription items.
+    fn drop_messages(&self, inner: &mut Inner) {
+        inner.items.retain(|i| !matches!(i, PipeItem::Msg(_)));
+        inner.msgs = 0;
+        inner.large_bytes = 0;
+        self.large_hint.store(0, Ordering::Relaxed);
+    }
+
+    fn add_large(&self, inner: &mut Inner, n: usize) {
+        if n > 0 {
+            inner.large_bytes += n;
+            self.large_hint.store(inner.large_bytes, Ordering::Relaxed);
+        }
+    }
+
+    fn remove_large(&self, inner: &mut Inner, n: usize) {
+        if n > 0 {
+            inner.large_bytes -= n;
+            self.large_hint.store(inner.large_bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a blocking sender that just queued a message of `len` bytes
+    /// here should [`pace`](Pipe::pace). Lock-free.
+    pub(crate) fn wants_pacing(&self, len: usize) -> bool {
+        len >= PACE_MIN && self.large_hint.load(Ordering::Relaxed) > PACE_BUDGET
+    }
+
+    /// Waits while more than half of [`PACE_BUDGET`] is queued and the
+    /// connection keeps writing; returns at once for a pipe not read by a
+    /// connection (inproc), and when `deadline` passes or the reader stalls.
+    pub(crate) fn pace(&self, signal: &Signal, deadline: Option<Instant>) {
+        loop {
+            let seen = signal.epoch();
+            let pops = {
+                let mut inner = self.lock();
+                if inner.reader_closed
+                    || inner.large_bytes <= PACE_BUDGET / 2
+                    || !matches!(inner.reader, Notify::Engine(_))
+                {
+                    inner.pacing = false;
+                    return;
+                }
+                inner.pacing = true;
+                inner.pops
+            };
+            let now = Instant::now();
+            let stall = now + PACE_STALL;
+            let until = deadline.map_or(stall, |d| d.min(stall));
+            if until <= now {
+                return;
+            }
+            signal.wait(seen, Some(until));
+            if self.lock().pops == pops || deadline.is_some_and(|d| Instant::now() >= d) {
+                // The connection wrote nothing meanwhile, or time is up.
+                self.lock().pacing = false;
+                return;
+            }
+        }
     }
 
     /// Pushes a subscription item; never refused.
@@ -180,8 +285,7 @@ impl Pipe {
         while let Some(item) = batch.pop_front() {
             if let PipeItem::Msg(_) = item {
                 if self.conflate && inner.msgs > 0 {
-                    inner.items.retain(|i| !matches!(i, PipeItem::Msg(_)));
-                    inner.msgs = 0;
+                    self.drop_messages(&mut inner);
                 }
                 if inner.msgs >= self.hwm {
                     batch.push_front(item);
@@ -189,6 +293,7 @@ impl Pipe {
                     break;
                 }
                 inner.msgs += 1;
+                self.add_large(&mut inner, paced_len(&item));
             }
             inner.items.push_back(item);
         }
@@ -222,6 +327,7 @@ impl Pipe {
             Some(item) => {
                 if let PipeItem::Msg(_) = item {
                     inner.msgs -= 1;
+                    self.remove_large(&mut inner, paced_len(&item));
                 }
                 self.after_pop(inner);
                 Pop::Item(item)
@@ -239,6 +345,7 @@ impl Pipe {
             let item = inner.items.pop_front().expect("counted");
             if let PipeItem::Msg(_) = item {
                 inner.msgs -= 1;
+                self.remove_large(&mut inner, paced_len(&item));
             }
             out.push_back(item);
         }
@@ -272,6 +379,8 @@ impl Pipe {
             out.append(&mut inner.items);
         }
         inner.msgs = 0;
+        inner.large_bytes = 0;
+        self.large_hint.store(0, Ordering::Relaxed);
         self.len_hint.store(0, Ordering::Release);
         let first = out.pop_front().expect("non-empty");
         self.after_pop(inner);
@@ -279,8 +388,12 @@ impl Pipe {
     }
 
     fn after_pop(&self, mut inner: MutexGuard<'_, Inner>) {
-        if inner.writer_blocked && inner.msgs <= self.lwm {
-            inner.writer_blocked = false;
+        inner.pops += 1;
+        let room = inner.writer_blocked && inner.msgs <= self.lwm;
+        let paced = inner.pacing && inner.large_bytes <= PACE_BUDGET / 2;
+        if room || paced {
+            inner.writer_blocked &= !room;
+            inner.pacing &= !paced;
             let n = inner.writer.clone();
             drop(inner);
             n.notify();
@@ -309,6 +422,8 @@ impl Pipe {
         inner.items.clear();
         self.len_hint.store(0, Ordering::Release);
         inner.msgs = 0;
+        inner.large_bytes = 0;
+        self.large_hint.store(0, Ordering::Relaxed);
         let n = inner.writer.clone();
         drop(inner);
         n.notify();

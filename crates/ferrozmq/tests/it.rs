@@ -19,3 +19,6 @@ mod lifecycle;
 
 #[path = "it/fast_path.rs"]
 mod fast_path;
+
+#[path = "it/pacing.rs"]
+mod pacing;

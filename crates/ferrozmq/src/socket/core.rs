@@ -154,7 +154,9 @@ impl SocketCore {
         }
     }
 
-    pub(crate) fn try_send(&self, msg: Message) -> Result<(), SendError> {
+    /// Sends one message; on success, the pipe a blocking sender should
+    /// pace on, if any (see `pipe`).
+    pub(crate) fn try_send(&self, msg: Message) -> Result<Option<Arc<Pipe>>, SendError> {
         let mut state = self.lock();
         if let Err(e) = self.check_open(&state) {
             return Err(SendError::Fail(e));
@@ -167,7 +169,8 @@ impl SocketCore {
             let State {
                 options, pattern, ..
             } = &mut *state;
-            return pattern.send(msg, options);
+            pattern.send(msg, options)?;
+            return Ok(pattern.take_pacing());
         }
         let spaced = state.last_send.is_none_or(|t| t.elapsed() >= BYPASS_GAP);
         self.bypass_ok.store(spaced, Ordering::Relaxed);
@@ -177,7 +180,7 @@ impl SocketCore {
         let result = pattern.send(msg, options);
         self.bypass_ok.store(false, Ordering::Relaxed);
         state.last_send = Some(Instant::now());
-        result
+        result.map(|()| None)
     }
 
     pub(crate) fn try_recv(&self) -> Result<Message, RecvError> {

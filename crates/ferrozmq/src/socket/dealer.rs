@@ -4,8 +4,10 @@ use super::fq::FairQueue;
 use super::lb::LoadBalancer;
 use super::options::Options;
 use super::pattern::{Pattern, Peer, PeerId, RecvError, SendError};
+use crate::pipe::Pipe;
 use bytes::Bytes;
 use ferrozmq_proto::Message;
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub(crate) struct Dealer {
@@ -26,6 +28,10 @@ impl Pattern for Dealer {
 
     fn send(&mut self, msg: Message, _: &Options) -> Result<(), SendError> {
         self.lb.send(msg).map(drop).map_err(SendError::Full)
+    }
+
+    fn take_pacing(&mut self) -> Option<Arc<Pipe>> {
+        self.lb.take_pacing()
     }
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {

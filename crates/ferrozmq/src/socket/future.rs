@@ -38,7 +38,8 @@ impl Future for SendFuture<'_> {
             };
             let seen = self.core.writable.epoch();
             match self.core.try_send(msg) {
-                Ok(()) => return Poll::Ready(Ok(())),
+                // Async sends do not pace: they never block a thread.
+                Ok(_) => return Poll::Ready(Ok(())),
                 Err(SendError::Fail(e)) => return Poll::Ready(Err(e)),
                 Err(SendError::Full(back)) => self.msg = Some(back),
             }

@@ -10,6 +10,8 @@ use std::sync::Arc;
 pub(crate) struct LoadBalancer {
     pipes: Vec<(PeerId, Arc<Pipe>)>,
     next: usize,
+    /// The pipe the last send went to, if its sender should pace.
+    pace: Option<Arc<Pipe>>,
 }
 
 impl LoadBalancer {
@@ -32,17 +34,27 @@ impl LoadBalancer {
     /// Sends to the next pipe with room; gives the message back if none has.
     pub(crate) fn send(&mut self, mut msg: Message) -> Result<PeerId, Message> {
         let n = self.pipes.len();
+        let len = msg.byte_len();
         for k in 0..n {
             let i = (self.next + k) % n;
             match self.pipes[i].1.try_push(msg) {
                 Ok(()) => {
                     self.next = (i + 1) % n;
+                    let pipe = &self.pipes[i].1;
+                    if pipe.wants_pacing(len) {
+                        self.pace = Some(pipe.clone());
+                    }
                     return Ok(self.pipes[i].0);
                 }
                 Err(back) => msg = back,
             }
         }
         Err(msg)
+    }
+
+    /// See `Pattern::take_pacing`.
+    pub(crate) fn take_pacing(&mut self) -> Option<Arc<Pipe>> {
+        self.pace.take()
     }
 }
 

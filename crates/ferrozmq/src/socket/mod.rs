@@ -28,6 +28,7 @@ pub use future::{RecvFuture, SendFuture};
 use self::core::SocketCore;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::pipe::Pipe;
 use crate::signal::Signal;
 use ferrozmq_proto::{Message, SocketType};
 use pattern::{RecvError, SendError};
@@ -80,6 +81,16 @@ impl Wait {
         }
     }
 
+    /// A blocking send's pacing after a large message (see `pipe`); a
+    /// non-blocking send does not wait.
+    fn pace(&self, pipe: &Pipe, signal: &Signal) {
+        match self {
+            Wait::No => {}
+            Wait::Forever => pipe.pace(signal, None),
+            Wait::Until(deadline) => pipe.pace(signal, Some(*deadline)),
+        }
+    }
+
     /// Sleeps on `signal` unless it moved past `seen`; the error to return
     /// if the wait is over.
     fn wait(self, signal: &Signal, seen: u64) -> Result<()> {
@@ -115,7 +126,12 @@ impl Socket {
         loop {
             let seen = self.core.writable.epoch();
             match self.core.try_send(msg) {
-                Ok(()) => return Ok(()),
+                Ok(pace) => {
+                    if let Some(pipe) = pace {
+                        wait.pace(&pipe, &self.core.writable);
+                    }
+                    return Ok(());
+                }
                 Err(SendError::Fail(e)) => return Err(e),
                 Err(SendError::Full(back)) => msg = back,
             }

@@ -14,6 +14,8 @@ pub(crate) struct Pair {
     // A queue rather than one pipe: messages from a peer that just left are
     // still delivered while a new one may already be attached.
     fq: FairQueue,
+    /// Set by a send whose sender should pace (see `Pattern::take_pacing`).
+    pace: Option<Arc<Pipe>>,
 }
 
 impl Pattern for Pair {
@@ -34,9 +36,20 @@ impl Pattern for Pair {
 
     fn send(&mut self, msg: Message, _: &Options) -> Result<(), SendError> {
         match &self.out {
-            Some((_, pipe)) => pipe.try_push(msg).map_err(SendError::Full),
+            Some((_, pipe)) => {
+                let len = msg.byte_len();
+                pipe.try_push(msg).map_err(SendError::Full)?;
+                if pipe.wants_pacing(len) {
+                    self.pace = Some(pipe.clone());
+                }
+                Ok(())
+            }
             None => Err(SendError::Full(msg)),
         }
+    }
+
+    fn take_pacing(&mut self) -> Option<Arc<Pipe>> {
+        self.pace.take()
     }
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {

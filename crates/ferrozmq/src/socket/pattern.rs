@@ -74,6 +74,13 @@ pub(crate) trait Pattern: Send + Debug {
     fn subscriptions(&self) -> Vec<Bytes> {
         Vec::new()
     }
+
+    /// After a send: the pipe a blocking sender should pace on, if the
+    /// message was large and the pipe holds more than the pacing budget
+    /// (see `pipe`). Only types that block at the HWM pace.
+    fn take_pacing(&mut self) -> Option<Arc<Pipe>> {
+        None
+    }
 }
 
 /// The pattern for a socket type.

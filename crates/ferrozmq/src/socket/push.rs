@@ -4,7 +4,9 @@ use super::lb::LoadBalancer;
 use super::options::Options;
 use super::pattern::{Pattern, Peer, PeerId, RecvError, SendError};
 use crate::error::Error;
+use crate::pipe::Pipe;
 use ferrozmq_proto::Message;
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub(crate) struct Push {
@@ -23,6 +25,10 @@ impl Pattern for Push {
 
     fn send(&mut self, msg: Message, _: &Options) -> Result<(), SendError> {
         self.lb.send(msg).map(drop).map_err(SendError::Full)
+    }
+
+    fn take_pacing(&mut self) -> Option<Arc<Pipe>> {
+        self.lb.take_pacing()
     }
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {

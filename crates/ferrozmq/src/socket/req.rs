@@ -39,9 +39,7 @@ impl Pattern for Req {
         msg.push_front(Bytes::new());
         if opts.req_correlate {
             // libzmq writes the id in host byte order; it is opaque to the peer.
-            msg.push_front(ferrozmq_proto::small_payload::copy(
-                &request_id.to_ne_bytes(),
-            ));
+            msg.push_front(ferrozmq_proto::payload::copy(&request_id.to_ne_bytes()));
         }
         match self.lb.send(msg) {
             Ok(peer) => {

@@ -1,0 +1,150 @@
+//! Recycled buffers for large payload copies.
+//!
+//! A copy of at least [`POOLED_MIN`] bytes is made into a buffer taken from
+//! a process-wide free list; when the last reference to it is dropped, the
+//! buffer goes back to the list, so its pages stay mapped and warm. The list
+//! keeps at most [`POOL_BYTES`] bytes of buffers; a buffer that would go
+//! beyond is freed.
+
+use bytes::Bytes;
+use std::sync::{Mutex, MutexGuard};
+
+/// Copies of at least this many bytes use pooled buffers.
+pub const POOLED_MIN: usize = 64 * 1024;
+
+/// Most bytes of idle buffers the pool keeps.
+pub const POOL_BYTES: usize = 32 * 1024 * 1024;
+
+/// Idle buffers, and the sum of their capacities.
+struct Free {
+    buffers: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+/// A free list of buffers; the process has one ([`GLOBAL`]).
+struct Pool {
+    free: Mutex<Free>,
+}
+
+static GLOBAL: Pool = Pool::new();
+
+impl Pool {
+    const fn new() -> Pool {
+        Pool {
+            free: Mutex::new(Free {
+                buffers: Vec::new(),
+                bytes: 0,
+            }),
+        }
+    }
+
+    fn free(&self) -> MutexGuard<'_, Free> {
+        self.free.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A buffer of at least `len` bytes' capacity: an idle one that is not
+    /// more than twice too big, or a new one rounded up to a power of two
+    /// (so that messages of similar sizes share buffers).
+    fn take(&self, len: usize) -> Vec<u8> {
+        {
+            let mut free = self.free();
+            let fits = free
+                .buffers
+                .iter()
+                .position(|b| b.capacity() >= len && b.capacity() / 2 <= len);
+            if let Some(i) = fits {
+                let buffer = free.buffers.swap_remove(i);
+                free.bytes -= buffer.capacity();
+                return buffer;
+            }
+        }
+        Vec::with_capacity(len.checked_next_power_of_two().unwrap_or(len))
+    }
+
+    fn give_back(&self, buffer: Vec<u8>) {
+        let mut free = self.free();
+        if free.bytes + buffer.capacity() <= POOL_BYTES {
+            free.bytes += buffer.capacity();
+            free.buffers.push(buffer);
+        }
+    }
+
+    fn copy(&'static self, data: &[u8]) -> Bytes {
+        let mut buffer = self.take(data.len());
+        buffer.clear();
+        buffer.extend_from_slice(data);
+        Bytes::from_owner(Pooled { buffer, pool: self })
+    }
+}
+
+/// A pooled buffer holding one payload; returns itself to its pool on drop.
+struct Pooled {
+    buffer: Vec<u8>,
+    pool: &'static Pool,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buffer
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        self.pool.give_back(std::mem::take(&mut self.buffer));
+    }
+}
+
+/// An owned copy of `data` in a buffer from the process's pool.
+pub(crate) fn copy(data: &[u8]) -> Bytes {
+    GLOBAL.copy(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pool of the test's own: tests run in parallel.
+    fn pool() -> &'static Pool {
+        Box::leak(Box::new(Pool::new()))
+    }
+
+    #[test]
+    fn buffers_come_back_and_are_reused() {
+        let pool = pool();
+        let len = POOLED_MIN * 8 + 12_345;
+        let a = pool.copy(&vec![1u8; len]);
+        assert!(a.iter().all(|&b| b == 1));
+        let first = a.as_ptr();
+        drop(a);
+        let b = pool.copy(&vec![2u8; len]);
+        assert_eq!(b.as_ptr(), first, "the returned buffer is reused");
+        assert_eq!(b.len(), len);
+        assert!(b.iter().all(|&x| x == 2));
+        // Slices keep the buffer alive past the original handle.
+        let tail = b.slice(len - 10..);
+        drop(b);
+        assert!(tail.iter().all(|&x| x == 2));
+    }
+
+    #[test]
+    fn the_pool_is_bounded() {
+        let pool = pool();
+        let len = POOL_BYTES / 4 + 1;
+        let copies: Vec<Bytes> = (0..8).map(|_| pool.copy(&vec![3u8; len])).collect();
+        drop(copies);
+        let free = pool.free();
+        assert!(free.bytes <= POOL_BYTES);
+        assert_eq!(
+            free.bytes,
+            free.buffers.iter().map(Vec::capacity).sum::<usize>()
+        );
+        assert!(!free.buffers.is_empty());
+    }
+
+    #[test]
+    fn the_global_pool_copies_exactly() {
+        let data: Vec<u8> = (0..POOLED_MIN + 7).map(|i| i as u8).collect();
+        assert_eq!(copy(&data)[..], data[..]);
+    }
+}
