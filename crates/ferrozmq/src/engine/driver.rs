@@ -27,6 +27,10 @@ const MIN_READ_CHUNK: usize = 8 * 1024;
 const MAX_READ_CHUNK: usize = 64 * 1024;
 /// Largest single read.
 const MAX_READ: usize = 4 * 1024 * 1024;
+/// Decoded messages held back while full reads keep coming, so that the
+/// reader is woken once per batch rather than once per read (a read holds a
+/// single frame when frames are large).
+const DELIVER_BATCH: usize = 8;
 /// Reads per turn before yielding to other connections.
 const READ_BUDGET: usize = 16;
 /// Writes per turn before yielding to other connections.
@@ -198,7 +202,14 @@ impl Driver {
             }
             let start = self.read_valid;
             match w.stream.read(&mut self.read_buf[start..start + want]) {
-                Ok(0) => return Err(Closed::Eof),
+                Ok(0) => {
+                    // EOF is seen again once the pipe has room for the rest.
+                    if !self.deliver_stash() {
+                        self.read_blocked = true;
+                        return Ok(());
+                    }
+                    return Err(Closed::Eof);
+                }
                 Ok(n) => {
                     self.read_valid += n;
                     if n == want {
@@ -206,15 +217,23 @@ impl Driver {
                     }
                     self.last_read = n;
                     let result = self.decode_input(w);
-                    // Messages decoded before an error are still delivered.
+                    // Messages decoded before an error are still delivered
+                    // (`close` hands over what is left in the stash).
                     self.process_events(w)?;
                     result.map_err(Closed::Protocol)?;
-                    if !self.deliver_stash() {
+                    // A full read means more is likely waiting: read it
+                    // before waking the reader, unless a batch is ready.
+                    let more = n == want && self.stash.len() < DELIVER_BATCH;
+                    if !more && !self.deliver_stash() {
                         self.read_blocked = true;
                         return Ok(());
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if !self.deliver_stash() {
+                        self.read_blocked = true;
+                        return Ok(());
+                    }
                     if self.read_valid == 0 && self.last_read < self.read_chunk / 4 {
                         self.read_chunk = (self.read_chunk / 2).max(MIN_READ_CHUNK);
                         self.read_buf = BytesMut::new();
@@ -224,6 +243,10 @@ impl Driver {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Closed::Io(e)),
             }
+        }
+        if !self.deliver_stash() {
+            self.read_blocked = true;
+            return Ok(());
         }
         // Budget spent with data left: come back after the other connections.
         self.notify.notify();
@@ -347,6 +370,9 @@ impl Driver {
     /// Ends the connection: one last non-blocking write (an ERROR command
     /// may be queued), then the pipes are detached or handed back.
     pub(super) fn close(mut self, registry: &mio::Registry) {
+        // Messages decoded before the end: to the reader, as far as its
+        // pipe has room (what does not fit is lost, as in libzmq).
+        self.deliver_stash();
         if let Some(peer) = &self.peer {
             peer.out.set_bypass(None);
         }

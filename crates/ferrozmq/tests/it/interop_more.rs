@@ -200,6 +200,29 @@ fn garbage_on_the_port_drops_only_that_connection() {
 }
 
 #[test]
+fn messages_before_a_protocol_error_are_delivered() {
+    let fctx = ferrozmq::Context::new();
+    let pull = Ferro::new(&fctx, zmq::PULL);
+    let ep = pull.bind("tcp://127.0.0.1:*");
+    let mut raw = RawPeer::connect(&ep);
+    raw.handshake("PUSH");
+    // Three messages, then a command header announcing 1 TiB (over the
+    // command size limit), all in one write: the connection is dropped for
+    // the bad frame, but what came before it reaches the reader.
+    let mut bytes = Vec::new();
+    for body in [&b"one"[..], b"two", b"three"] {
+        bytes.extend([0x00, body.len() as u8]);
+        bytes.extend(body);
+    }
+    bytes.extend([0x06, 0, 0, 0x01, 0, 0, 0, 0, 0]);
+    raw.write(&bytes);
+    assert!(raw.closed_by_peer(), "dropped for the bad frame");
+    for body in [&b"one"[..], b"two", b"three"] {
+        assert_eq!(pull.recv(), frames(&[body]));
+    }
+}
+
+#[test]
 fn mismatched_socket_type_is_refused() {
     let fctx = ferrozmq::Context::new();
     let zctx = zmq::Context::new();
