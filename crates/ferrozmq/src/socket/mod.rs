@@ -68,6 +68,9 @@ enum Wait {
     No,
     Forever,
     Until(Instant),
+    /// A timeout whose clock starts when the call first has to wait: a
+    /// call that succeeds at once reads no clock.
+    Within(Duration),
 }
 
 impl Wait {
@@ -75,28 +78,37 @@ impl Wait {
         match t {
             None => Wait::Forever,
             Some(d) if d.is_zero() => Wait::No,
-            Some(d) => Instant::now()
+            Some(d) => Wait::Within(d),
+        }
+    }
+
+    /// Turns a pending timeout into a deadline from now.
+    fn start(&mut self) {
+        if let Wait::Within(d) = *self {
+            *self = Instant::now()
                 .checked_add(d)
-                .map_or(Wait::Forever, Wait::Until),
+                .map_or(Wait::Forever, Wait::Until);
         }
     }
 
     /// A blocking send's pacing after a large message (see `pipe`); a
     /// non-blocking send does not wait.
-    fn pace(&self, pipe: &Pipe, signal: &Signal) {
-        match self {
-            Wait::No => {}
+    fn pace(&mut self, pipe: &Pipe, signal: &Signal) {
+        self.start();
+        match *self {
+            Wait::No | Wait::Within(_) => {}
             Wait::Forever => pipe.pace(signal, None),
-            Wait::Until(deadline) => pipe.pace(signal, Some(*deadline)),
+            Wait::Until(deadline) => pipe.pace(signal, Some(deadline)),
         }
     }
 
     /// Sleeps on `signal` unless it moved past `seen`; the error to return
     /// if the wait is over.
-    fn wait(self, signal: &Signal, seen: u64) -> Result<()> {
-        match self {
+    fn wait(&mut self, signal: &Signal, seen: u64) -> Result<()> {
+        self.start();
+        match *self {
             Wait::No => Err(Error::WouldBlock),
-            Wait::Forever => {
+            Wait::Forever | Wait::Within(_) => {
                 signal.wait(seen, None);
                 Ok(())
             }
@@ -121,7 +133,7 @@ impl Socket {
         self.core.kind
     }
 
-    fn send_with(&self, msg: Message, wait: Wait) -> Result<()> {
+    fn send_with(&self, msg: Message, mut wait: Wait) -> Result<()> {
         let mut msg = msg;
         loop {
             let seen = self.core.writable.epoch();
@@ -139,7 +151,7 @@ impl Socket {
         }
     }
 
-    fn recv_with(&self, wait: Wait) -> Result<Message> {
+    fn recv_with(&self, mut wait: Wait) -> Result<Message> {
         loop {
             let seen = self.core.readable.epoch();
             match self.core.try_recv() {

@@ -12,13 +12,15 @@ use crate::error::Error;
 use crate::pipe::{Pipe, PipeItem};
 use bytes::{BufMut, Bytes, BytesMut};
 use ferrozmq_proto::{Message, SubscriptionTrie};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 #[derive(Debug)]
 pub(crate) struct Publisher {
     xpub: bool,
-    outs: HashMap<PeerId, Arc<Pipe>>,
+    /// Sorted by peer id (ids only grow), so that sending walks it in step
+    /// with the sorted matches instead of hashing an id per subscriber.
+    outs: Vec<(PeerId, Arc<Pipe>)>,
     /// Subscriptions and (for XPUB) other messages coming upstream.
     ins: FairQueue,
     /// Per subscriber a set, not a count, as libzmq's mtrie: a repeated
@@ -39,7 +41,7 @@ impl Publisher {
     pub(crate) fn new(xpub: bool) -> Publisher {
         Publisher {
             xpub,
-            outs: HashMap::new(),
+            outs: Vec::new(),
             ins: FairQueue::default(),
             trie: SubscriptionTrie::new(),
             upstream: VecDeque::new(),
@@ -79,13 +81,14 @@ impl Publisher {
 
 impl Pattern for Publisher {
     fn attach(&mut self, peer: &Peer, _: &Options) -> bool {
-        self.outs.insert(peer.id, peer.out.clone());
+        let at = self.outs.partition_point(|(id, _)| *id < peer.id);
+        self.outs.insert(at, (peer.id, peer.out.clone()));
         self.ins.attach(peer.id, Bytes::new(), peer.inp.clone());
         true
     }
 
     fn detach(&mut self, id: PeerId) {
-        self.outs.remove(&id);
+        self.outs.retain(|(p, _)| *p != id);
         // A subscriber that leaves takes its subscriptions with it; XPUB
         // reports the topics nobody wants any more.
         for topic in self.trie.remove_key(id) {
@@ -100,8 +103,11 @@ impl Pattern for Publisher {
         let topic = msg.first().cloned().unwrap_or_default();
         self.matched.clear();
         self.trie.matches(&topic, &mut self.matched);
+        // Both lists are sorted by id: one merge pass.
+        let mut outs = self.outs.iter().peekable();
         for id in &self.matched {
-            if let Some(pipe) = self.outs.get(id) {
+            while outs.next_if(|(p, _)| p < id).is_some() {}
+            if let Some((_, pipe)) = outs.next_if(|(p, _)| p == id) {
                 // Full queue: this subscriber misses the message (RFC 29).
                 let _ = pipe.try_push(msg.clone());
             }
@@ -152,6 +158,26 @@ mod tests {
             p.recv(&o),
             Err(RecvError::Fail(Error::InvalidState))
         ));
+    }
+
+    #[test]
+    fn each_matching_subscriber_gets_the_message_once() {
+        let mut p = Publisher::new(false);
+        let o = Options::default();
+        let peers: Vec<_> = (1..=6).map(|i| peer(i, 0)).collect();
+        for q in &peers {
+            p.attach(q, &o);
+        }
+        sub(&peers[1], "t");
+        sub(&peers[2], "");
+        sub(&peers[3], "t");
+        sub(&peers[4], "t");
+        sub(&peers[4], "");
+        sub(&peers[5], "x");
+        p.detach(peers[3].id);
+        p.send(Message::from("t1"), &o).unwrap();
+        let got: Vec<usize> = peers.iter().map(|q| sent_to(q).len()).collect();
+        assert_eq!(got, [0, 1, 1, 0, 1, 0]);
     }
 
     #[test]
