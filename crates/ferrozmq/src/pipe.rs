@@ -10,9 +10,11 @@
 //! queue goes from empty to non-empty, the writer when a queue it found full
 //! drains to the low-water mark `(hwm + 1) / 2`, as libzmq.
 //!
-//! Pacing: a blocking sender of large messages (≥ [`PACE_MIN`]) to a
+//! Pacing: a blocking sender of messages of [`PACE_MIN`] bytes or more to a
 //! connection that is writing them out waits after its send while more than
-//! [`PACE_BUDGET`] bytes of them are queued, until half of that is written.
+//! [`PACE_BUDGET`] bytes of them are queued, until half of that is written
+//! (the budget is a kernel socket buffer's size; for tiny messages the HWM
+//! is reached first).
 //! The message is already accepted, so nothing changes for the peer or the
 //! HWM; what changes is that a fast sender does not run gigabytes ahead of
 //! the wire, each new payload in fresh memory the kernel must fault in and
@@ -31,7 +33,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Messages of at least this many bytes count toward the pacing budget.
-pub(crate) const PACE_MIN: usize = 64 * 1024;
+/// Smaller ones reach the HWM long before the budget; not counting them
+/// keeps their push and pop as cheap as they were.
+pub(crate) const PACE_MIN: usize = 256;
 /// Queued bytes of large messages above which a blocking sender waits.
 pub(crate) const PACE_BUDGET: usize = 4 * 1024 * 1024;
 /// How long a connection may write nothing before a pacing wait gives up.
