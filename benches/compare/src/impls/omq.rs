@@ -79,7 +79,9 @@ impl Impl for Omq {
                 assert_eq!(part(&m).len(), size);
                 rep.send(m).await.unwrap();
             }
-            rep.close().await.ok();
+            // Closing at once can drop the last reply (seen over ipc, where
+            // the client then waited forever): stay until the driver ends us.
+            crate::hold_async().await;
         });
     }
 
