@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 /// Smaller ones reach the HWM long before the budget; not counting them
 /// keeps their push and pop as cheap as they were.
 pub(crate) const PACE_MIN: usize = 256;
-/// Queued bytes of large messages above which a blocking sender waits.
+/// Queued bytes of counted messages above which a blocking sender waits.
 pub(crate) const PACE_BUDGET: usize = 4 * 1024 * 1024;
 /// How long a connection may write nothing before a pacing wait gives up.
 pub(crate) const PACE_STALL: Duration = Duration::from_millis(10);
@@ -97,8 +97,8 @@ pub(crate) struct Pipe {
     /// subscriptions) skips empty ones without locking them. A stale zero
     /// is harmless: the push that makes it stale also notifies the reader.
     len_hint: AtomicUsize,
-    /// `Inner::large_bytes`, mirrored for the lock-free pacing check.
-    large_hint: AtomicUsize,
+    /// `Inner::paced_bytes`, mirrored for the lock-free pacing check.
+    paced_hint: AtomicUsize,
     closed_hint: AtomicBool,
     inner: Mutex<Inner>,
     hwm: usize,
@@ -112,8 +112,8 @@ struct Inner {
     writer_closed: bool,
     reader_closed: bool,
     writer_blocked: bool,
-    /// Bytes of queued messages of at least `PACE_MIN` bytes.
-    large_bytes: usize,
+    /// Bytes of queued messages of at least `PACE_MIN` bytes each.
+    paced_bytes: usize,
     /// Pops so far: a pacing writer tells a stalled reader by it.
     pops: u64,
     /// A writer is in `pace` and wants a wake-up at half the budget.
@@ -150,7 +150,7 @@ impl Pipe {
         Arc::new(Pipe {
             conflate,
             len_hint: AtomicUsize::new(0),
-            large_hint: AtomicUsize::new(0),
+            paced_hint: AtomicUsize::new(0),
             closed_hint: AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 items: VecDeque::new(),
@@ -158,7 +158,7 @@ impl Pipe {
                 writer_closed: false,
                 reader_closed: false,
                 writer_blocked: false,
-                large_bytes: 0,
+                paced_bytes: 0,
                 pops: 0,
                 pacing: false,
                 reader,
@@ -203,7 +203,7 @@ impl Pipe {
         }
         inner.msgs += 1;
         let item = PipeItem::Msg(msg);
-        self.add_large(&mut inner, paced_len(&item));
+        self.add_paced(&mut inner, paced_len(&item));
         self.push_locked(inner, item);
         Ok(())
     }
@@ -212,28 +212,28 @@ impl Pipe {
     fn drop_messages(&self, inner: &mut Inner) {
         inner.items.retain(|i| !matches!(i, PipeItem::Msg(_)));
         inner.msgs = 0;
-        inner.large_bytes = 0;
-        self.large_hint.store(0, Ordering::Relaxed);
+        inner.paced_bytes = 0;
+        self.paced_hint.store(0, Ordering::Relaxed);
     }
 
-    fn add_large(&self, inner: &mut Inner, n: usize) {
+    fn add_paced(&self, inner: &mut Inner, n: usize) {
         if n > 0 {
-            inner.large_bytes += n;
-            self.large_hint.store(inner.large_bytes, Ordering::Relaxed);
+            inner.paced_bytes += n;
+            self.paced_hint.store(inner.paced_bytes, Ordering::Relaxed);
         }
     }
 
-    fn remove_large(&self, inner: &mut Inner, n: usize) {
+    fn remove_paced(&self, inner: &mut Inner, n: usize) {
         if n > 0 {
-            inner.large_bytes -= n;
-            self.large_hint.store(inner.large_bytes, Ordering::Relaxed);
+            inner.paced_bytes -= n;
+            self.paced_hint.store(inner.paced_bytes, Ordering::Relaxed);
         }
     }
 
     /// Whether a blocking sender that just queued a message of `len` bytes
     /// here should [`pace`](Pipe::pace). Lock-free.
     pub(crate) fn wants_pacing(&self, len: usize) -> bool {
-        len >= PACE_MIN && self.large_hint.load(Ordering::Relaxed) > PACE_BUDGET
+        len >= PACE_MIN && self.paced_hint.load(Ordering::Relaxed) > PACE_BUDGET
     }
 
     /// Waits while more than half of [`PACE_BUDGET`] is queued and the
@@ -245,7 +245,7 @@ impl Pipe {
             let pops = {
                 let mut inner = self.lock();
                 if inner.reader_closed
-                    || inner.large_bytes <= PACE_BUDGET / 2
+                    || inner.paced_bytes <= PACE_BUDGET / 2
                     || !matches!(inner.reader, Notify::Engine(_))
                 {
                     inner.pacing = false;
@@ -297,7 +297,7 @@ impl Pipe {
                     break;
                 }
                 inner.msgs += 1;
-                self.add_large(&mut inner, paced_len(&item));
+                self.add_paced(&mut inner, paced_len(&item));
             }
             inner.items.push_back(item);
         }
@@ -331,7 +331,7 @@ impl Pipe {
             Some(item) => {
                 if let PipeItem::Msg(_) = item {
                     inner.msgs -= 1;
-                    self.remove_large(&mut inner, paced_len(&item));
+                    self.remove_paced(&mut inner, paced_len(&item));
                 }
                 self.after_pop(inner);
                 Pop::Item(item)
@@ -349,7 +349,7 @@ impl Pipe {
             let item = inner.items.pop_front().expect("counted");
             if let PipeItem::Msg(_) = item {
                 inner.msgs -= 1;
-                self.remove_large(&mut inner, paced_len(&item));
+                self.remove_paced(&mut inner, paced_len(&item));
             }
             out.push_back(item);
         }
@@ -383,8 +383,8 @@ impl Pipe {
             out.append(&mut inner.items);
         }
         inner.msgs = 0;
-        inner.large_bytes = 0;
-        self.large_hint.store(0, Ordering::Relaxed);
+        inner.paced_bytes = 0;
+        self.paced_hint.store(0, Ordering::Relaxed);
         self.len_hint.store(0, Ordering::Release);
         let first = out.pop_front().expect("non-empty");
         self.after_pop(inner);
@@ -394,7 +394,7 @@ impl Pipe {
     fn after_pop(&self, mut inner: MutexGuard<'_, Inner>) {
         inner.pops += 1;
         let room = inner.writer_blocked && inner.msgs <= self.lwm;
-        let paced = inner.pacing && inner.large_bytes <= PACE_BUDGET / 2;
+        let paced = inner.pacing && inner.paced_bytes <= PACE_BUDGET / 2;
         if room || paced {
             inner.writer_blocked &= !room;
             inner.pacing &= !paced;
@@ -426,8 +426,8 @@ impl Pipe {
         inner.items.clear();
         self.len_hint.store(0, Ordering::Release);
         inner.msgs = 0;
-        inner.large_bytes = 0;
-        self.large_hint.store(0, Ordering::Relaxed);
+        inner.paced_bytes = 0;
+        self.paced_hint.store(0, Ordering::Relaxed);
         let n = inner.writer.clone();
         drop(inner);
         n.notify();
