@@ -88,6 +88,15 @@ pub fn by_name(name: &str) -> Option<Box<dyn Impl>> {
     })
 }
 
+/// Waits for every task, in order, and returns what each returned.
+pub async fn join_all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.expect("task"));
+    }
+    out
+}
+
 /// A tokio runtime with 2 workers, the equal footing for the tokio ports.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

@@ -135,11 +135,7 @@ impl Impl for Omq {
                     t.finish()
                 }));
             }
-            let mut out = Vec::new();
-            for t in tasks {
-                out.push(t.await.unwrap());
-            }
-            out
+            super::join_all(tasks).await
         })
     }
 
@@ -176,9 +172,7 @@ impl Impl for Omq {
                     })
                 })
                 .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
+            super::join_all(tasks).await;
             start.elapsed()
         })
     }

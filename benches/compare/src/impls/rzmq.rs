@@ -129,11 +129,7 @@ impl Impl for Rzmq {
             // Time for the subscriptions to reach the publisher.
             tokio::time::sleep(Duration::from_millis(500)).await;
             crate::fanout::signal_ready(ep);
-            let mut out = Vec::new();
-            for t in tasks {
-                out.push(t.await.unwrap());
-            }
-            out
+            super::join_all(tasks).await
         })
     }
 
@@ -176,9 +172,7 @@ impl Impl for Rzmq {
                     })
                 })
                 .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
+            super::join_all(tasks).await;
             start.elapsed()
         })
     }

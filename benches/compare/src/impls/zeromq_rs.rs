@@ -116,11 +116,7 @@ impl Impl for ZeromqRs {
                     t.finish()
                 }));
             }
-            let mut out = Vec::new();
-            for t in tasks {
-                out.push(t.await.unwrap());
-            }
-            out
+            super::join_all(tasks).await
         })
     }
 
@@ -163,9 +159,7 @@ impl Impl for ZeromqRs {
                     })
                 })
                 .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
+            super::join_all(tasks).await;
             start.elapsed()
         })
     }
