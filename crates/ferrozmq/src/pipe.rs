@@ -489,6 +489,62 @@ mod tests {
     }
 
     #[test]
+    fn pacing_counts_messages_from_pace_min_up() {
+        let writer = Arc::new(Signal::new());
+        let p = Pipe::new_with(0, false, Notify::Nobody, Notify::Signal(writer.clone()));
+        let big = || Message::from(vec![0u8; 1 << 20]);
+        // Tiny messages are not counted.
+        for _ in 0..1000 {
+            p.try_push(msg("tiny")).unwrap();
+        }
+        assert!(!p.wants_pacing(1 << 20));
+        for _ in 0..4 {
+            p.try_push(big()).unwrap();
+        }
+        assert!(!p.wants_pacing(1 << 20), "at the budget, not over it");
+        p.try_push(big()).unwrap();
+        assert!(p.wants_pacing(1 << 20));
+        assert!(!p.wants_pacing(PACE_MIN - 1), "a small send never paces");
+        // Pops take their bytes off; every path that empties the pipe resets.
+        let mut out = VecDeque::new();
+        p.pop_batch(&mut out, 1001);
+        assert!(!p.wants_pacing(1 << 20));
+        for _ in 0..8 {
+            p.try_push(big()).unwrap();
+        }
+        assert!(matches!(p.pop_all(&mut out), Pop::Item(_)));
+        assert!(!p.wants_pacing(1 << 20));
+        for _ in 0..8 {
+            p.try_push(big()).unwrap();
+        }
+        p.close_reader();
+        assert!(!p.wants_pacing(1 << 20));
+        // A pipe read by no connection (here: nobody) is never waited on.
+        let q = Pipe::new_with(0, false, Notify::Nobody, Notify::Signal(writer.clone()));
+        for _ in 0..8 {
+            q.try_push(big()).unwrap();
+        }
+        assert!(q.wants_pacing(1 << 20));
+        q.pace(&writer, None);
+    }
+
+    #[test]
+    fn conflation_resets_the_paced_bytes() {
+        let p = Pipe::new_with(0, true, Notify::Nobody, Notify::Nobody);
+        for _ in 0..8 {
+            p.try_push(Message::from(vec![0u8; 1 << 20])).unwrap();
+        }
+        assert!(!p.wants_pacing(1 << 20), "only the newest is kept");
+        let mut batch: VecDeque<_> = (0..8)
+            .map(|_| PipeItem::Msg(Message::from(vec![0u8; 1 << 20])))
+            .collect();
+        assert!(p.push_batch(&mut batch));
+        assert!(!p.wants_pacing(1 << 20));
+        let mut out = VecDeque::new();
+        assert_eq!(p.pop_batch(&mut out, 10), 1);
+    }
+
+    #[test]
     fn reader_woken_only_on_empty_to_non_empty() {
         let reader = Arc::new(Signal::new());
         let p = Pipe::new(0, Notify::Signal(reader.clone()), Notify::Nobody);
