@@ -374,6 +374,19 @@ impl Connection {
         Ok(())
     }
 
+    /// Queues a message of one frame, copying `body` (for small frames held
+    /// outside a [`Message`]).
+    pub fn send_slice(&mut self, body: &[u8]) -> Result<(), NotReady> {
+        if !self.is_ready() {
+            return Err(NotReady);
+        }
+        self.transmit.stage(|out| {
+            encode_header(out, false, false, body.len());
+            out.extend_from_slice(body);
+        });
+        Ok(())
+    }
+
     /// Sends a subscription: a SUBSCRIBE command to a ZMTP 3.1 peer, a
     /// `0x01`-prefixed message to a 3.0 peer (RFC 37 §Backwards Interoperability).
     pub fn subscribe(&mut self, topic: &[u8]) -> Result<(), NotReady> {

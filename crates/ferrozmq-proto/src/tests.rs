@@ -129,6 +129,20 @@ fn byte_by_byte_delivery() {
 fn send_before_ready_is_refused() {
     let mut c = conn(SocketType::Push, Instant::now());
     assert_eq!(c.send(&Message::from("x")), Err(NotReady));
+    assert_eq!(c.send_slice(b"x"), Err(NotReady));
+}
+
+#[test]
+fn send_slice_puts_the_same_bytes_on_the_wire_as_send() {
+    let mut p = Pair::new(SocketType::Push, SocketType::Pull);
+    handshake(&mut p);
+    drain_transmit(&mut p.a);
+    for body in [&b""[..], b"hi", &[9u8; 300]] {
+        p.a.send(&Message::from(body)).unwrap();
+        let by_message = drain_transmit(&mut p.a);
+        p.a.send_slice(body).unwrap();
+        assert_eq!(drain_transmit(&mut p.a), by_message);
+    }
 }
 
 #[test]

@@ -333,6 +333,7 @@ impl Driver {
                 // Cannot fail: the connection is ready.
                 let _ = match item {
                     PipeItem::Msg(m) => w.conn.send(&m),
+                    PipeItem::Inline(i) => w.conn.send_slice(i.as_slice()),
                     PipeItem::Subscribe(t) => w.conn.subscribe(&t),
                     PipeItem::Cancel(t) => w.conn.cancel(&t),
                 };

@@ -39,9 +39,9 @@ impl FairQueue {
     /// read those, through [`recv`](FairQueue::recv)), with its peer and label.
     pub(crate) fn recv_msg(&mut self) -> Option<(PeerId, Bytes, Message)> {
         loop {
-            match self.recv()? {
-                (id, label, PipeItem::Msg(m)) => return Some((id, label, m)),
-                _ => continue,
+            let (id, label, item) = self.recv()?;
+            if let Some(m) = item.into_message() {
+                return Some((id, label, m));
             }
         }
     }
@@ -99,9 +99,9 @@ mod tests {
         // Peer 2 has one more message than the others.
         deliver(&peers[2], "23");
         let got: Vec<_> = std::iter::from_fn(|| fq.recv())
-            .map(|(_, _, item)| match item {
-                PipeItem::Msg(m) => String::from_utf8(m[0].to_vec()).unwrap(),
-                _ => unreachable!(),
+            .map(|(_, _, item)| {
+                let m = item.into_message().expect("a message");
+                String::from_utf8(m[0].to_vec()).unwrap()
             })
             .collect();
         assert_eq!(

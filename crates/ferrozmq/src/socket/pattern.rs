@@ -106,7 +106,7 @@ pub(crate) fn new_pattern(kind: SocketType) -> Box<dyn Pattern> {
 pub(crate) mod testing {
     //! Fake peers for pattern unit tests.
     use super::*;
-    use crate::pipe::{Notify, PipeItem, Pop};
+    use crate::pipe::{Notify, Pop};
 
     pub(crate) fn peer(id: PeerId, hwm: usize) -> Peer {
         Peer {
@@ -121,9 +121,7 @@ pub(crate) mod testing {
     pub(crate) fn sent_to(peer: &Peer) -> Vec<Message> {
         let mut out = Vec::new();
         while let Pop::Item(item) = peer.out.pop() {
-            if let PipeItem::Msg(m) = item {
-                out.push(m);
-            }
+            out.extend(item.into_message());
         }
         out
     }

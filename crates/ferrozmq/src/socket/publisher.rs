@@ -69,9 +69,9 @@ impl Publisher {
                         self.upstream.push_back(notice(false, &topic));
                     }
                 }
-                PipeItem::Msg(m) => {
+                item => {
                     if self.xpub {
-                        self.upstream.push_back(m);
+                        self.upstream.extend(item.into_message());
                     }
                 }
             }

@@ -121,7 +121,7 @@ mod tests {
             out.push(match item {
                 PipeItem::Subscribe(t) => format!("+{}", String::from_utf8_lossy(&t)),
                 PipeItem::Cancel(t) => format!("-{}", String::from_utf8_lossy(&t)),
-                PipeItem::Msg(m) => format!("m{:?}", m),
+                item => format!("m{:?}", item.into_message().expect("a message")),
             });
         }
         out

@@ -24,8 +24,11 @@
 //! draining for [`PACE_STALL`] ends the wait: the sender then queues up to
 //! the HWM as libzmq does.
 
+mod item;
+
+pub(crate) use item::PipeItem;
+
 use crate::signal::Signal;
-use bytes::Bytes;
 use ferrozmq_proto::Message;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,25 +43,6 @@ pub(crate) const PACE_MIN: usize = 256;
 pub(crate) const PACE_BUDGET: usize = 4 * 1024 * 1024;
 /// How long a connection may write nothing before a pacing wait gives up.
 pub(crate) const PACE_STALL: Duration = Duration::from_millis(10);
-
-/// The bytes a message counts for in the pacing budget.
-fn paced_len(item: &PipeItem) -> usize {
-    match item {
-        PipeItem::Msg(m) => match m.byte_len() {
-            n if n >= PACE_MIN => n,
-            _ => 0,
-        },
-        _ => 0,
-    }
-}
-
-/// What travels through a pipe.
-#[derive(Debug, Clone)]
-pub(crate) enum PipeItem {
-    Msg(Message),
-    Subscribe(Bytes),
-    Cancel(Bytes),
-}
 
 /// A way to hand a message straight to the connection behind an empty
 /// pipe, skipping the queue and the I/O thread (see `engine::wire`).
@@ -202,15 +186,22 @@ impl Pipe {
             return Err(msg);
         }
         inner.msgs += 1;
-        let item = PipeItem::Msg(msg);
-        self.add_paced(&mut inner, paced_len(&item));
+        // Inline only between two sockets (inproc): a connection driver
+        // works through a batch of messages while the socket makes the
+        // next ones, so their shared counts rarely bounce, and the extra
+        // copies would cost more than they save.
+        let item = match inner.reader {
+            Notify::Signal(_) => PipeItem::message(msg),
+            _ => PipeItem::Msg(msg),
+        };
+        self.add_paced(&mut inner, item.paced_len());
         self.push_locked(inner, item);
         Ok(())
     }
 
     /// Conflation: drops the queued messages, keeps subscription items.
     fn drop_messages(&self, inner: &mut Inner) {
-        inner.items.retain(|i| !matches!(i, PipeItem::Msg(_)));
+        inner.items.retain(|i| !i.is_message());
         inner.msgs = 0;
         inner.paced_bytes = 0;
         self.paced_hint.store(0, Ordering::Relaxed);
@@ -287,7 +278,7 @@ impl Pipe {
         }
         let was_empty = inner.items.is_empty();
         while let Some(item) = batch.pop_front() {
-            if let PipeItem::Msg(_) = item {
+            if item.is_message() {
                 if self.conflate && inner.msgs > 0 {
                     self.drop_messages(&mut inner);
                 }
@@ -297,7 +288,7 @@ impl Pipe {
                     break;
                 }
                 inner.msgs += 1;
-                self.add_paced(&mut inner, paced_len(&item));
+                self.add_paced(&mut inner, item.paced_len());
             }
             inner.items.push_back(item);
         }
@@ -329,9 +320,9 @@ impl Pipe {
         self.len_hint.store(inner.items.len(), Ordering::Release);
         match popped {
             Some(item) => {
-                if let PipeItem::Msg(_) = item {
+                if item.is_message() {
                     inner.msgs -= 1;
-                    self.remove_paced(&mut inner, paced_len(&item));
+                    self.remove_paced(&mut inner, item.paced_len());
                 }
                 self.after_pop(inner);
                 Pop::Item(item)
@@ -347,9 +338,9 @@ impl Pipe {
         let n = inner.items.len().min(max);
         for _ in 0..n {
             let item = inner.items.pop_front().expect("counted");
-            if let PipeItem::Msg(_) = item {
+            if item.is_message() {
                 inner.msgs -= 1;
-                self.remove_paced(&mut inner, paced_len(&item));
+                self.remove_paced(&mut inner, item.paced_len());
             }
             out.push_back(item);
         }
@@ -458,13 +449,14 @@ impl Pipe {
     /// Removes queued subscription items (they are about to be re-sent as a
     /// snapshot) and keeps messages in order.
     pub(crate) fn purge_control(&self) {
-        self.lock().items.retain(|i| matches!(i, PipeItem::Msg(_)));
+        self.lock().items.retain(PipeItem::is_message);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
     fn msg(s: &str) -> Message {
         Message::from(s)
@@ -481,7 +473,7 @@ mod tests {
         // Subscriptions are never refused.
         p.push_control(PipeItem::Subscribe(Bytes::new()));
         let seen = writer.epoch();
-        assert!(matches!(p.pop(), Pop::Item(PipeItem::Msg(_))));
+        assert!(matches!(p.pop(), Pop::Item(i) if i.is_message()));
         assert_eq!(writer.epoch(), seen, "no wake-up above the low-water mark");
         assert!(matches!(p.pop(), Pop::Item(_)));
         assert_ne!(writer.epoch(), seen, "woken at the low-water mark");
