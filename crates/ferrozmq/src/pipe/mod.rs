@@ -178,14 +178,9 @@ impl Pipe {
                 }
             }
         }
-        if self.conflate && inner.msgs > 0 {
-            self.drop_messages(&mut inner);
-        }
-        if inner.msgs >= self.hwm {
-            inner.writer_blocked = true;
+        if !self.admit(&mut inner) {
             return Err(msg);
         }
-        inner.msgs += 1;
         // Inline only between two sockets (inproc): a connection driver
         // works through a batch of messages while the socket makes the
         // next ones, so their shared counts rarely bounce, and the extra
@@ -197,6 +192,36 @@ impl Pipe {
         self.add_paced(&mut inner, item.paced_len());
         self.push_locked(inner, item);
         Ok(())
+    }
+
+    /// Pushes a copy of `item` (a message) unless the pipe is full; false
+    /// if full. For a publisher: an inline item is copied, not counted.
+    pub(crate) fn offer(&self, item: &PipeItem) -> bool {
+        debug_assert!(item.is_message());
+        let mut inner = self.lock();
+        if inner.reader_closed {
+            return true;
+        }
+        if !self.admit(&mut inner) {
+            return false;
+        }
+        self.add_paced(&mut inner, item.paced_len());
+        self.push_locked(inner, item.clone());
+        true
+    }
+
+    /// Makes room for one more message (conflation) and counts it; false
+    /// (and the writer marked blocked) if the pipe is full.
+    fn admit(&self, inner: &mut Inner) -> bool {
+        if self.conflate && inner.msgs > 0 {
+            self.drop_messages(inner);
+        }
+        if inner.msgs >= self.hwm {
+            inner.writer_blocked = true;
+            return false;
+        }
+        inner.msgs += 1;
+        true
     }
 
     /// Conflation: drops the queued messages, keeps subscription items.

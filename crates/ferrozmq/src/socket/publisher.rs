@@ -103,13 +103,17 @@ impl Pattern for Publisher {
         let topic = msg.first().cloned().unwrap_or_default();
         self.matched.clear();
         self.trie.matches(&topic, &mut self.matched);
+        // One item for all: a small message is copied into each pipe rather
+        // than shared, so the connections that drop it after writing do not
+        // contend on one reference count with this thread.
+        let item = PipeItem::message(msg);
         // Both lists are sorted by id: one merge pass.
         let mut outs = self.outs.iter().peekable();
         for id in &self.matched {
             while outs.next_if(|(p, _)| p < id).is_some() {}
             if let Some((_, pipe)) = outs.next_if(|(p, _)| p == id) {
                 // Full queue: this subscriber misses the message (RFC 29).
-                let _ = pipe.try_push(msg.clone());
+                pipe.offer(&item);
             }
         }
         Ok(())
