@@ -25,13 +25,15 @@
 //! the HWM as libzmq does.
 
 mod item;
+mod ready;
 
 pub(crate) use item::PipeItem;
+pub(crate) use ready::ReadyList;
 
 use crate::signal::Signal;
 use ferrozmq_proto::Message;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -76,14 +78,8 @@ impl Notify {
 #[derive(Debug)]
 pub(crate) struct Pipe {
     conflate: bool,
-    /// Queue length, mirrored outside the lock so a reader polling many
-    /// pipes (fair queue over 64 peers, a publisher checking for
-    /// subscriptions) skips empty ones without locking them. A stale zero
-    /// is harmless: the push that makes it stale also notifies the reader.
-    len_hint: AtomicUsize,
     /// `Inner::paced_bytes`, mirrored for the lock-free pacing check.
     paced_hint: AtomicUsize,
-    closed_hint: AtomicBool,
     inner: Mutex<Inner>,
     hwm: usize,
     lwm: usize,
@@ -105,6 +101,18 @@ struct Inner {
     reader: Notify,
     writer: Notify,
     bypass: Option<Arc<dyn Bypass>>,
+    /// Set by a reader that found the pipe empty: where to report the pipe
+    /// when it has something again (see [`ReadyList`]).
+    parked: Option<(Arc<ReadyList>, usize)>,
+}
+
+impl Inner {
+    /// The pipe has something for its reader again: un-park it.
+    fn report_ready(&mut self) {
+        if let Some((ready, slot)) = self.parked.take() {
+            ready.push(slot);
+        }
+    }
 }
 
 /// Result of a pop.
@@ -133,9 +141,7 @@ impl Pipe {
         let hwm = if hwm == 0 { usize::MAX } else { hwm };
         Arc::new(Pipe {
             conflate,
-            len_hint: AtomicUsize::new(0),
             paced_hint: AtomicUsize::new(0),
-            closed_hint: AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 items: VecDeque::new(),
                 msgs: 0,
@@ -148,6 +154,7 @@ impl Pipe {
                 reader,
                 writer,
                 bypass: None,
+                parked: None,
             }),
             hwm,
             lwm: if hwm == usize::MAX {
@@ -317,8 +324,10 @@ impl Pipe {
             }
             inner.items.push_back(item);
         }
-        self.len_hint.store(inner.items.len(), Ordering::Release);
-        let notify = (was_empty && !inner.items.is_empty()).then(|| inner.reader.clone());
+        let notify = (was_empty && !inner.items.is_empty()).then(|| {
+            inner.report_ready();
+            inner.reader.clone()
+        });
         drop(inner);
         if let Some(n) = notify {
             n.notify();
@@ -329,8 +338,8 @@ impl Pipe {
     fn push_locked(&self, mut inner: MutexGuard<'_, Inner>, item: PipeItem) {
         let was_empty = inner.items.is_empty();
         inner.items.push_back(item);
-        self.len_hint.store(inner.items.len(), Ordering::Release);
         if was_empty {
+            inner.report_ready();
             let n = inner.reader.clone();
             drop(inner);
             n.notify();
@@ -342,7 +351,6 @@ impl Pipe {
     pub(crate) fn pop(&self) -> Pop {
         let mut inner = self.lock();
         let popped = inner.items.pop_front();
-        self.len_hint.store(inner.items.len(), Ordering::Release);
         match popped {
             Some(item) => {
                 if item.is_message() {
@@ -369,29 +377,36 @@ impl Pipe {
             }
             out.push_back(item);
         }
-        self.len_hint.store(inner.items.len(), Ordering::Release);
         if n > 0 {
             self.after_pop(inner);
         }
         n
     }
 
-    /// Whether the pipe is certainly idle for a reader: nothing queued (as
-    /// last seen) and the writer still there. Lock-free.
-    pub(crate) fn looks_empty(&self) -> bool {
-        self.len_hint.load(Ordering::Acquire) == 0 && !self.closed_hint.load(Ordering::Acquire)
-    }
-
     /// Moves everything queued into `out` (one lock for the whole batch);
     /// the reader then serves messages from `out` without locking.
+    #[cfg(test)]
     pub(crate) fn pop_all(&self, out: &mut VecDeque<PipeItem>) -> Pop {
+        self.pop_all_or_park(out, None)
+    }
+
+    /// [`pop_all`](Pipe::pop_all); when it finds nothing and `park` is
+    /// given, the pipe is parked: the next push, or the writer closing,
+    /// reports `slot` on the reader's list (then wakes the reader).
+    pub(crate) fn pop_all_or_park(
+        &self,
+        out: &mut VecDeque<PipeItem>,
+        park: Option<(&Arc<ReadyList>, usize)>,
+    ) -> Pop {
         let mut inner = self.lock();
         if inner.items.is_empty() {
-            return if inner.writer_closed {
-                Pop::Closed
-            } else {
-                Pop::Empty
-            };
+            if inner.writer_closed {
+                return Pop::Closed;
+            }
+            if let Some((ready, slot)) = park {
+                inner.parked = Some((ready.clone(), slot));
+            }
+            return Pop::Empty;
         }
         if out.is_empty() {
             std::mem::swap(out, &mut inner.items);
@@ -401,7 +416,6 @@ impl Pipe {
         inner.msgs = 0;
         inner.paced_bytes = 0;
         self.paced_hint.store(0, Ordering::Relaxed);
-        self.len_hint.store(0, Ordering::Release);
         let first = out.pop_front().expect("non-empty");
         self.after_pop(inner);
         Pop::Item(first)
@@ -429,7 +443,7 @@ impl Pipe {
     pub(crate) fn close_writer(&self) {
         let mut inner = self.lock();
         inner.writer_closed = true;
-        self.closed_hint.store(true, Ordering::Release);
+        inner.report_ready();
         let n = inner.reader.clone();
         drop(inner);
         n.notify();
@@ -440,7 +454,6 @@ impl Pipe {
         let mut inner = self.lock();
         inner.reader_closed = true;
         inner.items.clear();
-        self.len_hint.store(0, Ordering::Release);
         inner.msgs = 0;
         inner.paced_bytes = 0;
         self.paced_hint.store(0, Ordering::Relaxed);

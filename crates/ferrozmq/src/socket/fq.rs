@@ -2,7 +2,7 @@
 //! peer in turn, so no peer can starve the others.
 
 use super::pattern::PeerId;
-use crate::pipe::{Pipe, PipeItem, Pop};
+use crate::pipe::{Pipe, PipeItem, Pop, ReadyList};
 use bytes::Bytes;
 use ferrozmq_proto::Message;
 use std::collections::VecDeque;
@@ -17,22 +17,46 @@ struct Input {
     /// Items moved out of the pipe by `pop_all`: served without locking the
     /// pipe, so a busy reader takes the pipe lock once per batch.
     cache: VecDeque<PipeItem>,
+    /// In the turn order; otherwise parked until the pipe reports.
+    active: bool,
 }
 
+/// Takes turns between the pipes that have something; a pipe found empty
+/// is parked and left alone until its writer reports it ([`ReadyList`]),
+/// so a reader of 1 000 mostly idle peers does not visit them all.
 #[derive(Debug, Default)]
 pub(crate) struct FairQueue {
-    pipes: Vec<Input>,
+    /// Inputs by slot (the number a parked pipe reports); `None`: free.
+    slots: Vec<Option<Input>>,
+    free: Vec<usize>,
+    /// Slots in turn order; a parked or removed one is swapped with the
+    /// last, as libzmq's `fq_t` does.
+    active: Vec<usize>,
     next: usize,
+    ready: Arc<ReadyList>,
+    reported: Vec<usize>,
 }
 
 impl FairQueue {
     pub(crate) fn attach(&mut self, id: PeerId, label: Bytes, pipe: Arc<Pipe>) {
-        self.pipes.push(Input {
+        let input = Some(Input {
             id,
             label,
             pipe,
             cache: VecDeque::new(),
+            active: true,
         });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = input;
+                slot
+            }
+            None => {
+                self.slots.push(input);
+                self.slots.len() - 1
+            }
+        };
+        self.active.push(slot);
     }
 
     /// The next message (subscription items are skipped: only publishers
@@ -46,32 +70,50 @@ impl FairQueue {
         }
     }
 
+    /// Puts the pipes that reported since the last call back in turn.
+    fn take_reported(&mut self) {
+        self.ready.take(&mut self.reported);
+        for slot in self.reported.drain(..) {
+            // A report may be stale (its pipe left and the slot was reused):
+            // the pipe is then looked at once and parked again.
+            if let Some(input) = self.slots.get_mut(slot).and_then(Option::as_mut) {
+                if !input.active {
+                    input.active = true;
+                    self.active.push(slot);
+                }
+            }
+        }
+    }
+
     /// The next item from the next non-empty pipe, with its peer and label.
     /// Pipes whose writer is gone are dropped once drained.
     pub(crate) fn recv(&mut self) -> Option<(PeerId, Bytes, PipeItem)> {
-        let mut tried = 0;
-        while tried < self.pipes.len() {
-            if self.next >= self.pipes.len() {
+        self.take_reported();
+        while !self.active.is_empty() {
+            if self.next >= self.active.len() {
                 self.next = 0;
             }
-            let i = self.next;
-            let input = &mut self.pipes[i];
+            let slot = self.active[self.next];
+            let input = self.slots[slot].as_mut().expect("active slots are used");
             let popped = match input.cache.pop_front() {
                 Some(item) => Pop::Item(item),
-                None if input.pipe.looks_empty() => Pop::Empty,
-                None => input.pipe.pop_all(&mut input.cache),
+                None => input
+                    .pipe
+                    .pop_all_or_park(&mut input.cache, Some((&self.ready, slot))),
             };
             match popped {
                 Pop::Item(item) => {
-                    self.next = i + 1;
+                    self.next += 1;
                     return Some((input.id, input.label.clone(), item));
                 }
                 Pop::Empty => {
-                    self.next = i + 1;
-                    tried += 1;
+                    input.active = false;
+                    self.active.swap_remove(self.next);
                 }
                 Pop::Closed => {
-                    self.pipes.remove(i);
+                    self.slots[slot] = None;
+                    self.free.push(slot);
+                    self.active.swap_remove(self.next);
                 }
             }
         }
@@ -119,6 +161,35 @@ mod tests {
         p.inp.close_writer();
         assert!(fq.recv().is_some());
         assert!(fq.recv().is_none());
-        assert!(fq.pipes.is_empty());
+        assert!(fq.active.is_empty());
+        assert!(fq.slots.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn parked_pipes_come_back_when_written_or_closed() {
+        let peers: Vec<_> = (0..3).map(|i| peer(i, 0)).collect();
+        let mut fq = FairQueue::default();
+        for p in &peers {
+            fq.attach(p.id, Bytes::new(), p.inp.clone());
+        }
+        assert!(fq.recv().is_none());
+        assert!(fq.active.is_empty(), "all three parked");
+        deliver(&peers[1], "b");
+        let (id, _, item) = fq.recv().expect("reported");
+        assert_eq!((id, item.into_message()), (1, Some(Message::from("b"))));
+        assert!(fq.recv().is_none());
+        peers[2].inp.close_writer();
+        assert!(fq.recv().is_none());
+        assert!(fq.slots[2].is_none(), "closed while parked: dropped");
+        // Its slot is reused; the other parked pipes still report.
+        let late = peer(7, 0);
+        fq.attach(late.id, Bytes::new(), late.inp.clone());
+        deliver(&peers[0], "a");
+        deliver(&late, "z");
+        let mut got: Vec<_> = std::iter::from_fn(|| fq.recv())
+            .map(|(id, _, _)| id)
+            .collect();
+        got.sort();
+        assert_eq!(got, [0, 7]);
     }
 }

@@ -241,3 +241,71 @@ fn sub_resubscribes_after_publisher_restart() {
         while sub.recv_timeout(Duration::from_millis(20)).is_ok() {}
     }
 }
+
+/// Many writers starting and stopping against one fair-queueing reader:
+/// every pipe the reader parks while empty must come back when written
+/// (a lost report would leave messages stranded and the receive timing out).
+#[test]
+fn fair_queue_loses_no_wake_up_with_many_bursty_peers() {
+    const PEERS: usize = 24;
+    const BURSTS: usize = 40;
+    const BURST: usize = 5;
+    for transport in ["inproc", "tcp"] {
+        let ctx = Context::new();
+        let pull = sock(&ctx, SocketType::Pull);
+        let ep = if transport == "tcp" {
+            pull.bind("tcp://127.0.0.1:*").unwrap();
+            pull.last_endpoint().unwrap()
+        } else {
+            pull.bind("inproc://fq-bursty").unwrap();
+            "inproc://fq-bursty".to_string()
+        };
+        let writers: Vec<_> = (0..4)
+            .map(|t| {
+                let ctx = ctx.clone();
+                let ep = ep.clone();
+                std::thread::spawn(move || {
+                    let pushes: Vec<Socket> = (0..PEERS / 4)
+                        .map(|_| {
+                            let p = sock(&ctx, SocketType::Push);
+                            p.connect(&ep).unwrap();
+                            p
+                        })
+                        .collect();
+                    for b in 0..BURSTS {
+                        for (k, p) in pushes.iter().enumerate() {
+                            for i in 0..BURST {
+                                let seq = b * BURST + i;
+                                p.send(format!("{} {seq}", t * PEERS / 4 + k)).unwrap();
+                            }
+                        }
+                        // Let the reader drain and park pipes between bursts.
+                        if b % 8 == 0 {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                    }
+                    pushes
+                })
+            })
+            .collect();
+        let mut next = [0usize; PEERS];
+        for _ in 0..PEERS * BURSTS * BURST {
+            let m = pull
+                .recv()
+                .unwrap_or_else(|e| panic!("{transport}: {e:?} at {next:?}"));
+            let text = text(&m);
+            let (peer, seq) = text.split_once(' ').unwrap();
+            let peer: usize = peer.parse().unwrap();
+            assert_eq!(
+                seq.parse::<usize>().unwrap(),
+                next[peer],
+                "{transport}: order"
+            );
+            next[peer] += 1;
+        }
+        for w in writers {
+            drop(w.join().unwrap());
+        }
+        assert!(next.iter().all(|&n| n == BURSTS * BURST));
+    }
+}
