@@ -22,7 +22,7 @@
 
 use crate::command::{Command, RawCommand};
 use crate::error::{ConnectionError, IncompatiblePeer, ProtocolError};
-use crate::frame::{encode_header, FrameDecoder};
+use crate::frame::{encode_header, Frame, FrameDecoder};
 use crate::greeting::{Greeting, GREETING_LEN};
 use crate::mechanism::Mechanism;
 use crate::message::Message;
@@ -110,6 +110,9 @@ pub struct Connection {
     transmit: Transmit,
     events: VecDeque<Event>,
     partial: Vec<Bytes>,
+    /// A message frame whose header [`Connection::take_body_header`] took:
+    /// its flags and body size; the body comes through `handle_body`.
+    pending_body: Option<(u8, usize)>,
     peer: Option<PeerInfo>,
     handshake_deadline: Option<Instant>,
 }
@@ -142,6 +145,7 @@ impl Connection {
             transmit,
             events: VecDeque::new(),
             partial: Vec::new(),
+            pending_body: None,
             peer: None,
         }
     }
@@ -267,23 +271,82 @@ impl Connection {
     }
 
     fn process_traffic(&mut self, buf: &mut BytesMut) -> Result<(), ConnectionError> {
+        if self.pending_body.is_some() {
+            // The next bytes belong to the body being collected elsewhere.
+            return Ok(());
+        }
         while let Some(frame) = self.decoder.decode(buf)? {
-            if frame.command() {
-                if !self.partial.is_empty() {
-                    return Err(ProtocolError::CommandInsideMessage.into());
-                }
-                self.handle_command(RawCommand::decode(frame.body)?)?;
-            } else if frame.more() {
-                self.partial.push(frame.body);
-            } else if self.partial.is_empty() {
-                self.deliver(Message::from(frame.body));
-            } else {
-                let mut frames = std::mem::take(&mut self.partial);
-                frames.push(frame.body);
-                self.deliver(Message::from_frames(frames));
-            }
+            self.handle_frame(frame)?;
         }
         Ok(())
+    }
+
+    fn handle_frame(&mut self, frame: Frame) -> Result<(), ConnectionError> {
+        if frame.command() {
+            if !self.partial.is_empty() {
+                return Err(ProtocolError::CommandInsideMessage.into());
+            }
+            self.handle_command(RawCommand::decode(frame.body)?)?;
+        } else if frame.more() {
+            self.partial.push(frame.body);
+        } else if self.partial.is_empty() {
+            self.deliver(Message::from(frame.body));
+        } else {
+            let mut frames = std::mem::take(&mut self.partial);
+            frames.push(frame.body);
+            self.deliver(Message::from_frames(frames));
+        }
+        Ok(())
+    }
+
+    /// Lets a large frame body be received into a buffer of its own instead
+    /// of being decoded from the read buffer. If `buf` starts with the
+    /// header of a message frame (not a command) whose body is at least
+    /// `min` bytes and is not all in `buf` yet, the header is taken off `buf`
+    /// and the body's size returned. The caller then collects exactly that
+    /// many bytes (those already in `buf` first) and passes them to
+    /// [`handle_body`](Connection::handle_body); until then `handle_input`
+    /// decodes nothing. A header that breaks a limit is an error, as in
+    /// `handle_input`.
+    pub fn take_body_header(
+        &mut self,
+        buf: &mut BytesMut,
+        min: usize,
+    ) -> Result<Option<usize>, ConnectionError> {
+        if !matches!(self.phase, Phase::Traffic) || self.pending_body.is_some() {
+            return Ok(None);
+        }
+        let header = match self.decoder.peek_header(buf) {
+            Ok(Some(h)) => h,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                self.phase = Phase::Failed(e.clone());
+                return Err(e);
+            }
+        };
+        let size = header.size as usize; // checked to fit by the decoder
+        if header.command() || size < min || buf.len() - header.header_len >= size {
+            return Ok(None);
+        }
+        buf.advance(header.header_len);
+        self.pending_body = Some((header.flags, size));
+        Ok(Some(size))
+    }
+
+    /// The body of the frame whose header [`take_body_header`]
+    /// (Connection::take_body_header) took.
+    ///
+    /// # Panics
+    /// If no body is pending or `body` is not of the announced size: the
+    /// caller's mistake, not the peer's.
+    pub fn handle_body(&mut self, body: Bytes) -> Result<(), ConnectionError> {
+        let (flags, size) = self.pending_body.take().expect("no frame body pending");
+        assert_eq!(body.len(), size, "frame body of the wrong size");
+        let result = self.handle_frame(Frame { flags, body });
+        if let Err(e) = &result {
+            self.phase = Phase::Failed(e.clone());
+        }
+        result
     }
 
     fn deliver(&mut self, msg: Message) {
@@ -441,6 +504,9 @@ impl Connection {
     /// How many more input bytes the frame being received needs, when known.
     /// Lets the reader size a read for a large frame in one go.
     pub fn input_missing(&self, buf: &[u8]) -> Option<usize> {
+        if self.pending_body.is_some() {
+            return None;
+        }
         match self.phase {
             Phase::Greeting => Some(GREETING_LEN.saturating_sub(buf.len())),
             _ => self.decoder.missing(buf),

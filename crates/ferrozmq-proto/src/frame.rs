@@ -139,6 +139,16 @@ impl FrameDecoder {
         }))
     }
 
+    /// The header at the front of `buf`, checked as [`decode`](FrameDecoder::decode)
+    /// checks it; `Ok(None)` if it is not all there. Consumes nothing.
+    pub fn peek_header(&self, buf: &[u8]) -> Result<Option<FrameHeader>, ConnectionError> {
+        let Some(header) = FrameHeader::decode(buf) else {
+            return Ok(None);
+        };
+        self.check(&header)?;
+        Ok(Some(header))
+    }
+
     /// How many more bytes the frame at the front of `buf` needs, if known.
     /// Lets the reader size its next read for large frames.
     pub fn missing(&self, buf: &[u8]) -> Option<usize> {

@@ -331,3 +331,103 @@ fn command_inside_multipart_is_a_protocol_error() {
         Err(ProtocolError::CommandInsideMessage.into())
     );
 }
+
+/// A large body taken out of band (`take_body_header` + `handle_body`)
+/// gives the same events as decoding it from the read buffer, in a
+/// multipart message and between other messages.
+#[test]
+fn large_bodies_can_be_received_out_of_band() {
+    let mut p = Pair::new(SocketType::Push, SocketType::Pull);
+    handshake(&mut p);
+    let big = Bytes::from((0..200_000u32).map(|i| i as u8).collect::<Vec<u8>>());
+    let msgs = [
+        Message::from("before"),
+        Message::from(vec![Bytes::from("head"), big.clone(), Bytes::from("tail")]),
+        Message::from(big.clone()),
+        Message::from("after"),
+    ];
+    for m in &msgs {
+        p.a.send(m).unwrap();
+    }
+    let wire = drain_transmit(&mut p.a);
+    // The receiver gets the bytes in 1000-byte reads.
+    let mut input = BytesMut::new();
+    let mut rest = &wire[..];
+    let mut taken = 0;
+    while !rest.is_empty() {
+        let n = rest.len().min(1000);
+        input.extend_from_slice(&rest[..n]);
+        rest = &rest[n..];
+        p.b.handle_input(&mut input).unwrap();
+        if let Some(size) = p.b.take_body_header(&mut input, 64 * 1024).unwrap() {
+            taken += 1;
+            assert_eq!(size, big.len());
+            // A second call while a body is pending takes nothing.
+            assert_eq!(p.b.take_body_header(&mut input, 0).unwrap(), None);
+            assert_eq!(p.b.input_missing(&input), None);
+            let mut body = input.split().to_vec();
+            let more = size - body.len();
+            body.extend_from_slice(&rest[..more]);
+            rest = &rest[more..];
+            p.b.handle_body(Bytes::from(body)).unwrap();
+        }
+    }
+    p.b.handle_input(&mut input).unwrap();
+    assert_eq!(taken, 2);
+    let want: Vec<_> = msgs.iter().cloned().map(Event::Message).collect();
+    assert_eq!(events(&mut p.b), want);
+}
+
+/// Small frames, complete frames and commands stay with `handle_input`;
+/// an oversized header is refused at once.
+#[test]
+fn take_body_header_leaves_what_it_should_not_take() {
+    let mut p = Pair::new(SocketType::Push, SocketType::Pull);
+    handshake(&mut p);
+    let mut small = BytesMut::from(&[0u8, 3, b'a', b'b', b'c'][..]);
+    assert_eq!(
+        p.b.take_body_header(&mut small, 2).unwrap(),
+        None,
+        "complete"
+    );
+    let mut long = BytesMut::from(&[2u8, 0, 0, 0, 0, 0, 1, 0, 0][..]);
+    assert_eq!(
+        p.b.take_body_header(&mut long, 1 << 20).unwrap(),
+        None,
+        "below min"
+    );
+    assert_eq!(
+        p.b.take_body_header(&mut long, 1 << 16).unwrap(),
+        Some(1 << 16)
+    );
+    assert!(long.is_empty(), "the header was taken");
+    let mut cmd = BytesMut::from(&[6u8, 0, 0, 0, 0, 0, 1, 0, 0][..]);
+    let mut q = Pair::new(SocketType::Push, SocketType::Pull);
+    handshake(&mut q);
+    assert_eq!(q.b.take_body_header(&mut cmd, 1).unwrap(), None, "command");
+
+    let mut config = ConnectionConfig::new(SocketType::Pull);
+    config.max_message_size = Some(1000);
+    let mut c = Connection::new(
+        config,
+        Box::new(crate::mechanism::Null::new()),
+        Instant::now(),
+    );
+    let mut a = conn(SocketType::Push, Instant::now());
+    let mut to_c = BytesMut::from(&drain_transmit(&mut a)[..]);
+    c.handle_input(&mut to_c).unwrap();
+    let mut to_a = BytesMut::from(&drain_transmit(&mut c)[..]);
+    a.handle_input(&mut to_a).unwrap();
+    let mut to_c = BytesMut::from(&drain_transmit(&mut a)[..]);
+    c.handle_input(&mut to_c).unwrap();
+    assert!(c.is_ready());
+    let mut huge = BytesMut::from(&[2u8, 0, 0, 0, 0, 0, 1, 0, 0][..]);
+    assert!(matches!(
+        c.take_body_header(&mut huge, 1),
+        Err(ConnectionError::MessageTooLarge { .. })
+    ));
+    assert!(
+        c.handle_input(&mut BytesMut::new()).is_err(),
+        "the connection failed"
+    );
+}

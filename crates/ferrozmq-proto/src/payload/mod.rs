@@ -16,7 +16,7 @@
 mod pool;
 mod small;
 
-pub use pool::{POOLED_MIN, POOL_BYTES};
+pub use pool::{BodyBuffer, POOLED_MIN, POOL_BYTES};
 pub use small::{CHUNK, SMALL_MAX};
 
 use bytes::Bytes;

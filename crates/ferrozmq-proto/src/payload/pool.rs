@@ -69,6 +69,12 @@ impl Pool {
         }
     }
 
+    fn body(&'static self, len: usize) -> BodyBuffer {
+        let mut buffer = self.take(len);
+        buffer.resize(len, 0);
+        BodyBuffer(Pooled { buffer, pool: self })
+    }
+
     fn copy(&'static self, data: &[u8]) -> Bytes {
         let mut buffer = self.take(data.len());
         buffer.clear();
@@ -77,10 +83,48 @@ impl Pool {
     }
 }
 
+/// A buffer from the pool to receive into: `len` initialised bytes (only
+/// bytes the buffer never held before are zeroed), handed out as `Bytes`
+/// that bring it back to the pool when the last reference goes.
+///
+/// ```
+/// use ferrozmq_proto::payload::BodyBuffer;
+/// let mut body = BodyBuffer::new(100_000);
+/// body.bytes_mut()[..5].copy_from_slice(b"hello");
+/// let bytes = body.into_bytes();
+/// assert_eq!(bytes.len(), 100_000);
+/// assert_eq!(&bytes[..5], b"hello");
+/// ```
+#[derive(Debug)]
+pub struct BodyBuffer(Pooled);
+
+impl BodyBuffer {
+    /// A buffer of exactly `len` bytes from the process's pool.
+    pub fn new(len: usize) -> BodyBuffer {
+        GLOBAL.body(len)
+    }
+
+    /// The bytes to fill.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.0.buffer
+    }
+
+    /// The filled buffer as `Bytes`.
+    pub fn into_bytes(self) -> Bytes {
+        Bytes::from_owner(self.0)
+    }
+}
+
 /// A pooled buffer holding one payload; returns itself to its pool on drop.
 struct Pooled {
     buffer: Vec<u8>,
     pool: &'static Pool,
+}
+
+impl std::fmt::Debug for Pooled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pooled({} bytes)", self.buffer.len())
+    }
 }
 
 impl AsRef<[u8]> for Pooled {
@@ -125,6 +169,31 @@ mod tests {
         let tail = b.slice(len - 10..);
         drop(b);
         assert!(tail.iter().all(|&x| x == 2));
+    }
+
+    #[test]
+    fn body_buffers_are_exact_recycled_and_not_rezeroed() {
+        let pool = pool();
+        let len = POOLED_MIN * 2 + 7;
+        let mut body = pool.body(len);
+        assert_eq!(body.bytes_mut().len(), len);
+        assert!(
+            body.bytes_mut().iter().all(|&b| b == 0),
+            "fresh bytes are zeroed"
+        );
+        body.bytes_mut().fill(9);
+        let bytes = body.into_bytes();
+        let first = bytes.as_ptr();
+        drop(bytes);
+        // The same buffer comes back with its old bytes: nothing is zeroed
+        // again, and the caller overwrites all of it anyway.
+        let mut again = pool.body(len - 3);
+        assert_eq!(again.bytes_mut().as_ptr(), first);
+        assert_eq!(again.bytes_mut().len(), len - 3);
+        assert!(again.bytes_mut().iter().all(|&b| b == 9));
+        drop(again);
+        // A copy reuses it too.
+        assert_eq!(pool.copy(&vec![1u8; len]).as_ptr(), first);
     }
 
     #[test]

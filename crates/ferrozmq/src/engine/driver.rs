@@ -13,9 +13,10 @@ use crate::socket::pattern::Peer;
 use crate::transport::Stream;
 use bytes::BytesMut;
 use ferrozmq_proto::mechanism::Null;
+use ferrozmq_proto::payload::BodyBuffer;
 use ferrozmq_proto::{Connection, ConnectionError, Event, PeerInfo, SocketType};
 use std::collections::VecDeque;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -31,6 +32,16 @@ const MAX_READ: usize = 4 * 1024 * 1024;
 /// reader is woken once per batch rather than once per read (a read holds a
 /// single frame when frames are large).
 const DELIVER_BATCH: usize = 8;
+/// Message frame bodies of at least this size are received into a buffer
+/// of their own from the payload pool (`BodyBuffer`) rather than into the
+/// read buffer: the pool's pages are mapped and need no zeroing, where a
+/// fresh read buffer per large frame cost a page fault and a memset per
+/// 4 KiB. While such a body is filled, each read also takes in up to one
+/// frame header behind it, so that a stream of large frames is read one
+/// syscall per frame with no copy beyond the kernel's.
+const BODY_MIN: usize = ferrozmq_proto::payload::POOLED_MIN;
+/// Read behind a pending body: the longest frame header.
+const BODY_TAIL: usize = ferrozmq_proto::frame::MAX_HEADER_LEN;
 /// Reads per turn before yielding to other connections.
 const READ_BUDGET: usize = 16;
 /// Writes per turn before yielding to other connections.
@@ -97,6 +108,9 @@ pub(super) struct Driver {
     read_valid: usize,
     read_chunk: usize,
     last_read: usize,
+    /// A large frame body being received (see [`BODY_MIN`]), and how much
+    /// of it has arrived.
+    body: Option<(BodyBuffer, usize)>,
     peer: Option<Peer>,
     /// The peer was attached by this driver (and is detached when it ends);
     /// otherwise it belongs to a connect session and outlives the connection.
@@ -128,6 +142,7 @@ impl Driver {
             read_valid: 0,
             read_chunk: MIN_READ_CHUNK,
             last_read: 0,
+            body: None,
             peer,
             owns_peer: false,
             stash: VecDeque::new(),
@@ -185,11 +200,14 @@ impl Driver {
             self.read_blocked = false;
         }
         for _ in 0..READ_BUDGET {
-            let want = w
-                .conn
-                .input_missing(&self.read_buf[..self.read_valid])
-                .unwrap_or(0)
-                .clamp(self.read_chunk, MAX_READ);
+            let want = match self.body {
+                Some(_) => BODY_TAIL,
+                None => w
+                    .conn
+                    .input_missing(&self.read_buf[..self.read_valid])
+                    .unwrap_or(0)
+                    .clamp(self.read_chunk, MAX_READ),
+            };
             // `read_buf` is [valid input | spare bytes already initialised].
             // Only bytes never used before are zeroed, so each byte of a
             // buffer is zeroed once, not once per read.
@@ -201,7 +219,17 @@ impl Driver {
                 self.read_buf.resize(self.read_valid + want, 0);
             }
             let start = self.read_valid;
-            match w.stream.read(&mut self.read_buf[start..start + want]) {
+            let tail = &mut self.read_buf[start..start + want];
+            let (read, want) = match &mut self.body {
+                Some((body, filled)) => {
+                    let rest = &mut body.bytes_mut()[*filled..];
+                    let want = want + rest.len();
+                    let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(tail)];
+                    (w.stream.read_vectored(&mut bufs), want)
+                }
+                None => (w.stream.read(tail), want),
+            };
+            match read {
                 Ok(0) => {
                     // EOF is seen again once the pipe has room for the rest.
                     if !self.deliver_stash() {
@@ -211,7 +239,8 @@ impl Driver {
                     return Err(Closed::Eof);
                 }
                 Ok(n) => {
-                    self.read_valid += n;
+                    let to_tail = self.fill_body(w, n)?;
+                    self.read_valid += to_tail;
                     if n == want {
                         self.read_chunk = (self.read_chunk * 2).min(MAX_READ_CHUNK);
                     }
@@ -221,6 +250,7 @@ impl Driver {
                     // (`close` hands over what is left in the stash).
                     self.process_events(w)?;
                     result.map_err(Closed::Protocol)?;
+                    self.start_body(w)?;
                     // A full read means more is likely waiting: read it
                     // before waking the reader, unless a batch is ready.
                     let more = n == want && self.stash.len() < DELIVER_BATCH;
@@ -251,6 +281,48 @@ impl Driver {
         // Budget spent with data left: come back after the other connections.
         self.notify.notify();
         Ok(())
+    }
+
+    /// Counts the first of `n` bytes just read toward the pending body, if
+    /// any, and hands the body over once complete; returns how many of the
+    /// `n` bytes went to the read buffer.
+    fn fill_body(&mut self, w: &mut Wire, n: usize) -> Result<usize, Closed> {
+        let Some((body, filled)) = &mut self.body else {
+            return Ok(n);
+        };
+        let taken = n.min(body.bytes_mut().len() - *filled);
+        *filled += taken;
+        if *filled == body.bytes_mut().len() {
+            let (body, _) = self.body.take().expect("checked above");
+            let result = w.conn.handle_body(body.into_bytes());
+            self.process_events(w)?;
+            result.map_err(Closed::Protocol)?;
+        }
+        Ok(n - taken)
+    }
+
+    /// If the input now starts with a large frame not all here yet, moves
+    /// its header and the body bytes already read out of the read buffer.
+    fn start_body(&mut self, w: &mut Wire) -> Result<(), Closed> {
+        if self.body.is_some() || self.read_valid == 0 {
+            return Ok(());
+        }
+        let mut input = self.read_buf.split_to(self.read_valid);
+        match w.conn.take_body_header(&mut input, BODY_MIN) {
+            Ok(Some(size)) => {
+                let mut body = BodyBuffer::new(size);
+                body.bytes_mut()[..input.len()].copy_from_slice(&input);
+                self.body = Some((body, input.len()));
+                self.read_valid = 0;
+                Ok(())
+            }
+            Ok(None) => {
+                input.unsplit(std::mem::take(&mut self.read_buf));
+                self.read_buf = input;
+                Ok(())
+            }
+            Err(e) => Err(Closed::Protocol(e)),
+        }
     }
 
     /// Feeds the valid input to the protocol. Frames become slices of the

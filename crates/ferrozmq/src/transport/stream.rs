@@ -47,6 +47,10 @@ impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         each!(self, s => s.read(buf))
     }
+
+    fn read_vectored(&mut self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        each!(self, s => s.read_vectored(bufs))
+    }
 }
 
 impl Write for Stream {
