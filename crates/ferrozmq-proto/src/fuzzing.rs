@@ -5,7 +5,8 @@ use crate::command::{Command, RawCommand};
 use crate::frame::FrameDecoder;
 use crate::greeting::{Greeting, MechanismName};
 use crate::mechanism::Null;
-use crate::{Connection, ConnectionConfig, SocketType};
+use crate::metadata::{self, Metadata};
+use crate::{Connection, ConnectionConfig, ConnectionError, Event, SocketType};
 use bytes::{Bytes, BytesMut};
 use std::time::Instant;
 
@@ -67,5 +68,86 @@ pub fn greeting(data: &[u8]) {
             Greeting::decode(&g.encode()).unwrap().mechanism,
             g.mechanism
         );
+    }
+}
+
+/// A PULL connection past a valid NULL handshake with a PUSH peer.
+fn connected_pull() -> Connection {
+    let mut c = Connection::new(
+        ConnectionConfig::new(SocketType::Pull),
+        Box::new(Null::new()),
+        Instant::now(),
+    );
+    let mut md = Metadata::new();
+    md.insert(metadata::SOCKET_TYPE, Bytes::from_static(b"PUSH"));
+    let mut buf = BytesMut::from(&Greeting::ours(MechanismName::NULL, false).encode()[..]);
+    Command::Ready(md).encode(&mut buf);
+    c.handle_input(&mut buf).expect("valid handshake");
+    assert!(c.is_ready());
+    c
+}
+
+/// Feeds arbitrary traffic to a connection twice: all at once through
+/// `handle_input`, and in data-chosen pieces with large bodies taken out of
+/// band (`take_body_header` / `handle_body`, as the engine does). Both must
+/// give the same events and fail alike.
+pub fn traffic_with_bodies(data: &[u8]) {
+    let [min, piece, rest @ ..] = data else {
+        return;
+    };
+    let (min, piece) = (*min as usize, (*piece as usize).max(1));
+    let events = |c: &mut Connection| std::iter::from_fn(|| c.poll_event()).collect::<Vec<Event>>();
+
+    let mut whole = connected_pull();
+    let whole_failed = whole.handle_input(&mut BytesMut::from(rest)).is_err();
+    let want = events(&mut whole);
+
+    let mut c = connected_pull();
+    let run = |c: &mut Connection| -> Result<(), ConnectionError> {
+        let mut buf = BytesMut::new();
+        let mut input = rest;
+        while !input.is_empty() {
+            let n = input.len().min(piece);
+            buf.extend_from_slice(&input[..n]);
+            input = &input[n..];
+            c.handle_input(&mut buf)?;
+            while let Some(size) = c.take_body_header(&mut buf, min)? {
+                assert!(buf.len() < size, "only incomplete bodies are taken");
+                let more = size - buf.len();
+                if more > input.len() {
+                    return Ok(()); // the body never completes
+                }
+                let mut body = buf.split().to_vec();
+                body.extend_from_slice(&input[..more]);
+                input = &input[more..];
+                c.handle_body(Bytes::from(body))?;
+                c.handle_input(&mut buf)?;
+            }
+        }
+        Ok(())
+    };
+    let failed = run(&mut c).is_err();
+    assert_eq!(events(&mut c), want);
+    assert_eq!(failed, whole_failed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traffic_with_bodies_on_some_inputs() {
+        let mut stream = vec![3u8, 5];
+        for (more, body) in [(1u8, vec![7u8; 300]), (0, vec![1; 10]), (0, vec![2; 1000])] {
+            stream.push(2 | more);
+            stream.extend_from_slice(&(body.len() as u64).to_be_bytes());
+            stream.extend_from_slice(&body);
+        }
+        traffic_with_bodies(&stream);
+        stream.extend_from_slice(&[6, 0, 0, 0, 0, 0, 0, 0, 1, 9]); // a bad command
+        traffic_with_bodies(&stream);
+        stream.truncate(40); // a body cut short
+        traffic_with_bodies(&stream);
+        traffic_with_bodies(&[]);
     }
 }

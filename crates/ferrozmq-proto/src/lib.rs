@@ -29,7 +29,7 @@ pub mod socket_type;
 pub mod subscription;
 pub mod transmit;
 
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 
 #[cfg(test)]
