@@ -42,6 +42,11 @@ const DELIVER_BATCH: usize = 8;
 const BODY_MIN: usize = ferrozmq_proto::payload::POOLED_MIN;
 /// Read behind a pending body: the longest frame header.
 const BODY_TAIL: usize = ferrozmq_proto::frame::MAX_HEADER_LEN;
+thread_local! {
+    /// Each I/O thread's buffer for small reads (see `Driver::read_small`).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Reads per turn before yielding to other connections.
 const READ_BUDGET: usize = 16;
 /// Writes per turn before yielding to other connections.
@@ -208,10 +213,17 @@ impl Driver {
                     .unwrap_or(0)
                     .clamp(self.read_chunk, MAX_READ),
             };
+            // Small reads (requests, many quiet peers) with no room left go
+            // through the thread's scratch buffer: a fresh read buffer each
+            // time would be zeroed in full for a few bytes of input.
+            let small = self.body.is_none()
+                && self.read_chunk == MIN_READ_CHUNK
+                && want <= MIN_READ_CHUNK
+                && self.read_buf.len() - self.read_valid < want;
             // `read_buf` is [valid input | spare bytes already initialised].
             // Only bytes never used before are zeroed, so each byte of a
             // buffer is zeroed once, not once per read.
-            if self.read_buf.len() - self.read_valid < want {
+            if !small && self.read_buf.len() - self.read_valid < want {
                 if self.read_buf.capacity() < self.read_valid + want {
                     // A new buffer is coming: do not copy stale spare bytes.
                     self.read_buf.truncate(self.read_valid);
@@ -219,15 +231,19 @@ impl Driver {
                 self.read_buf.resize(self.read_valid + want, 0);
             }
             let start = self.read_valid;
-            let tail = &mut self.read_buf[start..start + want];
-            let (read, want) = match &mut self.body {
-                Some((body, filled)) => {
-                    let rest = &mut body.bytes_mut()[*filled..];
-                    let want = want + rest.len();
-                    let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(tail)];
-                    (w.stream.read_vectored(&mut bufs), want)
+            let (read, want) = if small {
+                (self.read_small(w, want), want)
+            } else {
+                let tail = &mut self.read_buf[start..start + want];
+                match &mut self.body {
+                    Some((body, filled)) => {
+                        let rest = &mut body.bytes_mut()[*filled..];
+                        let want = want + rest.len();
+                        let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(tail)];
+                        (w.stream.read_vectored(&mut bufs), want)
+                    }
+                    None => (w.stream.read(tail), want),
                 }
-                None => (w.stream.read(tail), want),
             };
             match read {
                 Ok(0) => {
@@ -281,6 +297,20 @@ impl Driver {
         // Budget spent with data left: come back after the other connections.
         self.notify.notify();
         Ok(())
+    }
+
+    /// Reads into this thread's scratch buffer and appends what came to the
+    /// valid input: the read buffer grows by the bytes received only.
+    fn read_small(&mut self, w: &mut Wire, want: usize) -> io::Result<usize> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            if scratch.len() < want {
+                scratch.resize(want, 0);
+            }
+            let n = w.stream.read(&mut scratch[..want])?;
+            self.read_buf.truncate(self.read_valid);
+            self.read_buf.extend_from_slice(&scratch[..n]);
+            Ok(n)
+        })
     }
 
     /// Counts the first of `n` bytes just read toward the pending body, if
