@@ -281,6 +281,7 @@ impl Connection {
         Ok(())
     }
 
+    #[inline]
     fn handle_frame(&mut self, frame: Frame) -> Result<(), ConnectionError> {
         if frame.command() {
             if !self.partial.is_empty() {

@@ -43,6 +43,7 @@ impl Inline {
     }
 
     /// The message, its payload copied on the calling thread.
+    #[inline(never)]
     pub(crate) fn to_message(self) -> Message {
         Message::from(payload::copy(self.as_slice()))
     }
@@ -76,6 +77,7 @@ impl PipeItem {
     }
 
     /// The message, if this is one.
+    #[inline]
     pub(crate) fn into_message(self) -> Option<Message> {
         match self {
             PipeItem::Msg(m) => Some(m),

@@ -31,16 +31,19 @@ impl ReadyList {
         self.pending.store(true, Ordering::Release);
     }
 
-    /// Moves the reported slots into `into`. A report that lands while this
-    /// runs is either taken now or leaves `pending` set for the next call;
-    /// its writer wakes the reader after reporting, so it is never missed.
-    pub(crate) fn take(&self, into: &mut Vec<usize>) {
+    /// Moves the reported slots into `into`; false if there were none. A
+    /// report that lands while this runs is either taken now or leaves
+    /// `pending` set for the next call; its writer wakes the reader after
+    /// reporting, so it is never missed.
+    #[inline]
+    pub(crate) fn take(&self, into: &mut Vec<usize>) -> bool {
         // Load first: a swap would take the line from the writers' cores
         // on every call, reported or not.
         if !self.pending.load(Ordering::Relaxed) || !self.pending.swap(false, Ordering::Acquire) {
-            return;
+            return false;
         }
         into.append(&mut self.slots.lock().unwrap_or_else(|e| e.into_inner()));
+        true
     }
 }
 
@@ -52,7 +55,7 @@ mod tests {
     fn reports_are_taken_once_in_order() {
         let r = ReadyList::default();
         let mut got = Vec::new();
-        r.take(&mut got);
+        assert!(!r.take(&mut got));
         assert!(got.is_empty());
         r.push(3);
         r.push(1);

@@ -35,9 +35,6 @@ impl Pattern for Dealer {
     }
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
-        self.fq
-            .recv_msg()
-            .map(|(_, _, m)| m)
-            .ok_or(RecvError::Empty)
+        self.fq.recv_msg().map(|(_, m)| m).ok_or(RecvError::Empty)
     }
 }

@@ -35,6 +35,8 @@ pub(crate) struct FairQueue {
     next: usize,
     ready: Arc<ReadyList>,
     reported: Vec<usize>,
+    /// The slot the last item came from (for its label).
+    last: usize,
 }
 
 impl FairQueue {
@@ -61,18 +63,31 @@ impl FairQueue {
 
     /// The next message (subscription items are skipped: only publishers
     /// read those, through [`recv`](FairQueue::recv)), with its peer and label.
-    pub(crate) fn recv_msg(&mut self) -> Option<(PeerId, Bytes, Message)> {
+    pub(crate) fn recv_msg(&mut self) -> Option<(PeerId, Message)> {
         loop {
-            let (id, label, item) = self.recv()?;
+            let (id, item) = self.recv()?;
             if let Some(m) = item.into_message() {
-                return Some((id, label, m));
+                return Some((id, m));
             }
         }
     }
 
+    /// [`recv_msg`](FairQueue::recv_msg) with the label of the pipe it came
+    /// from (a ROUTER's routing id). Only this form clones the label.
+    pub(crate) fn recv_labelled(&mut self) -> Option<(Bytes, Message)> {
+        let (_, m) = self.recv_msg()?;
+        let input = self.slots[self.last]
+            .as_ref()
+            .expect("the last item's input");
+        Some((input.label.clone(), m))
+    }
+
     /// Puts the pipes that reported since the last call back in turn.
+    #[inline]
     fn take_reported(&mut self) {
-        self.ready.take(&mut self.reported);
+        if !self.ready.take(&mut self.reported) {
+            return;
+        }
         for slot in self.reported.drain(..) {
             // A report may be stale (its pipe left and the slot was reused):
             // the pipe is then looked at once and parked again.
@@ -85,9 +100,9 @@ impl FairQueue {
         }
     }
 
-    /// The next item from the next non-empty pipe, with its peer and label.
-    /// Pipes whose writer is gone are dropped once drained.
-    pub(crate) fn recv(&mut self) -> Option<(PeerId, Bytes, PipeItem)> {
+    /// The next item from the next non-empty pipe, with its peer. Pipes
+    /// whose writer is gone are dropped once drained.
+    pub(crate) fn recv(&mut self) -> Option<(PeerId, PipeItem)> {
         self.take_reported();
         while !self.active.is_empty() {
             if self.next >= self.active.len() {
@@ -104,7 +119,8 @@ impl FairQueue {
             match popped {
                 Pop::Item(item) => {
                     self.next += 1;
-                    return Some((input.id, input.label.clone(), item));
+                    self.last = slot;
+                    return Some((input.id, item));
                 }
                 Pop::Empty => {
                     input.active = false;
@@ -141,7 +157,7 @@ mod tests {
         // Peer 2 has one more message than the others.
         deliver(&peers[2], "23");
         let got: Vec<_> = std::iter::from_fn(|| fq.recv())
-            .map(|(_, _, item)| {
+            .map(|(_, item)| {
                 let m = item.into_message().expect("a message");
                 String::from_utf8(m[0].to_vec()).unwrap()
             })
@@ -175,7 +191,7 @@ mod tests {
         assert!(fq.recv().is_none());
         assert!(fq.active.is_empty(), "all three parked");
         deliver(&peers[1], "b");
-        let (id, _, item) = fq.recv().expect("reported");
+        let (id, item) = fq.recv().expect("reported");
         assert_eq!((id, item.into_message()), (1, Some(Message::from("b"))));
         assert!(fq.recv().is_none());
         peers[2].inp.close_writer();
@@ -186,9 +202,7 @@ mod tests {
         fq.attach(late.id, Bytes::new(), late.inp.clone());
         deliver(&peers[0], "a");
         deliver(&late, "z");
-        let mut got: Vec<_> = std::iter::from_fn(|| fq.recv())
-            .map(|(id, _, _)| id)
-            .collect();
+        let mut got: Vec<_> = std::iter::from_fn(|| fq.recv()).map(|(id, _)| id).collect();
         got.sort();
         assert_eq!(got, [0, 7]);
     }

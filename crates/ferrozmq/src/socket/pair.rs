@@ -53,10 +53,7 @@ impl Pattern for Pair {
     }
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
-        self.fq
-            .recv_msg()
-            .map(|(_, _, m)| m)
-            .ok_or(RecvError::Empty)
+        self.fq.recv_msg().map(|(_, m)| m).ok_or(RecvError::Empty)
     }
 }
 

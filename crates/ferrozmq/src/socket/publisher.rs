@@ -50,7 +50,7 @@ impl Publisher {
     }
 
     fn process_upstream(&mut self, opts: &Options) {
-        while let Some((id, _, item)) = self.ins.recv() {
+        while let Some((id, item)) = self.ins.recv() {
             match item {
                 PipeItem::Subscribe(topic) => {
                     if self.trie.contains(&topic, id) {

@@ -49,7 +49,7 @@ impl Pattern for Rep {
             return Err(RecvError::Fail(Error::InvalidState));
         }
         loop {
-            let (from, _, msg) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
+            let (from, msg) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
             let mut frames = msg.into_frames();
             // Requests without a delimiter are malformed and dropped.
             let Some(split) = frames.iter().position(|f| f.is_empty()) else {

@@ -62,7 +62,7 @@ impl Pattern for Req {
             return Err(RecvError::Fail(Error::InvalidState));
         };
         loop {
-            let (from, _, mut msg) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
+            let (from, mut msg) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
             // Replies from other peers, or without the right envelope, are
             // silently discarded (RFC 28).
             if from != expected {

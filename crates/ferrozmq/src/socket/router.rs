@@ -100,7 +100,7 @@ impl Pattern for Router {
     }
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
-        let (_, rid, mut m) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
+        let (rid, mut m) = self.fq.recv_labelled().ok_or(RecvError::Empty)?;
         m.push_front(rid);
         Ok(m)
     }

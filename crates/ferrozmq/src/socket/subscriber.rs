@@ -88,7 +88,7 @@ impl Pattern for Subscriber {
 
     fn recv(&mut self, _: &Options) -> Result<Message, RecvError> {
         loop {
-            let (_, _, m) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
+            let (_, m) = self.fq.recv_msg().ok_or(RecvError::Empty)?;
             let topic = m.first().map_or(&[][..], |f| &f[..]);
             if self.trie.matches_any(topic) {
                 return Ok(m);
