@@ -302,9 +302,11 @@ impl Connection {
 
     /// Lets a large frame body be received into a buffer of its own instead
     /// of being decoded from the read buffer. If `buf` starts with the
-    /// header of a message frame (not a command) whose body is at least
-    /// `min` bytes and is not all in `buf` yet, the header is taken off `buf`
-    /// and the body's size returned. The caller then collects exactly that
+    /// header of a message frame (not a command) whose body size is in
+    /// `sizes` and is not all in `buf` yet, the header is taken off `buf`
+    /// and the body's size returned. The caller allocates that much at once,
+    /// so `sizes` must end at what it is willing to reserve on a header's
+    /// word (a peer may announce a size it never sends). The caller then collects exactly that
     /// many bytes (those already in `buf` first) and passes them to
     /// [`handle_body`](Connection::handle_body); until then `handle_input`
     /// decodes nothing. A header that breaks a limit is an error, as in
@@ -312,7 +314,7 @@ impl Connection {
     pub fn take_body_header(
         &mut self,
         buf: &mut BytesMut,
-        min: usize,
+        sizes: std::ops::RangeInclusive<usize>,
     ) -> Result<Option<usize>, ConnectionError> {
         if !matches!(self.phase, Phase::Traffic) || self.pending_body.is_some() {
             return Ok(None);
@@ -326,7 +328,7 @@ impl Connection {
             }
         };
         let size = header.size as usize; // checked to fit by the decoder
-        if header.command() || size < min || buf.len() - header.header_len >= size {
+        if header.command() || !sizes.contains(&size) || buf.len() - header.header_len >= size {
             return Ok(None);
         }
         buf.advance(header.header_len);

@@ -92,10 +92,11 @@ fn connected_pull() -> Connection {
 /// band (`take_body_header` / `handle_body`, as the engine does). Both must
 /// give the same events and fail alike.
 pub fn traffic_with_bodies(data: &[u8]) {
-    let [min, piece, rest @ ..] = data else {
+    let [min, max, piece, rest @ ..] = data else {
         return;
     };
-    let (min, piece) = (*min as usize, (*piece as usize).max(1));
+    let sizes = *min as usize..=(*max as usize) << 4;
+    let piece = (*piece as usize).max(1);
     let events = |c: &mut Connection| std::iter::from_fn(|| c.poll_event()).collect::<Vec<Event>>();
 
     let mut whole = connected_pull();
@@ -111,7 +112,7 @@ pub fn traffic_with_bodies(data: &[u8]) {
             buf.extend_from_slice(&input[..n]);
             input = &input[n..];
             c.handle_input(&mut buf)?;
-            while let Some(size) = c.take_body_header(&mut buf, min)? {
+            while let Some(size) = c.take_body_header(&mut buf, sizes.clone())? {
                 assert!(buf.len() < size, "only incomplete bodies are taken");
                 let more = size - buf.len();
                 if more > input.len() {
@@ -137,7 +138,7 @@ mod tests {
 
     #[test]
     fn traffic_with_bodies_on_some_inputs() {
-        let mut stream = vec![3u8, 5];
+        let mut stream = vec![3u8, 100, 5];
         for (more, body) in [(1u8, vec![7u8; 300]), (0, vec![1; 10]), (0, vec![2; 1000])] {
             stream.push(2 | more);
             stream.extend_from_slice(&(body.len() as u64).to_be_bytes());

@@ -359,11 +359,17 @@ fn large_bodies_can_be_received_out_of_band() {
         input.extend_from_slice(&rest[..n]);
         rest = &rest[n..];
         p.b.handle_input(&mut input).unwrap();
-        if let Some(size) = p.b.take_body_header(&mut input, 64 * 1024).unwrap() {
+        if let Some(size) =
+            p.b.take_body_header(&mut input, 64 * 1024..=1 << 20)
+                .unwrap()
+        {
             taken += 1;
             assert_eq!(size, big.len());
             // A second call while a body is pending takes nothing.
-            assert_eq!(p.b.take_body_header(&mut input, 0).unwrap(), None);
+            assert_eq!(
+                p.b.take_body_header(&mut input, 0..=usize::MAX).unwrap(),
+                None
+            );
             assert_eq!(p.b.input_missing(&input), None);
             let mut body = input.split().to_vec();
             let more = size - body.len();
@@ -386,25 +392,34 @@ fn take_body_header_leaves_what_it_should_not_take() {
     handshake(&mut p);
     let mut small = BytesMut::from(&[0u8, 3, b'a', b'b', b'c'][..]);
     assert_eq!(
-        p.b.take_body_header(&mut small, 2).unwrap(),
+        p.b.take_body_header(&mut small, 2..=100).unwrap(),
         None,
         "complete"
     );
     let mut long = BytesMut::from(&[2u8, 0, 0, 0, 0, 0, 1, 0, 0][..]);
     assert_eq!(
-        p.b.take_body_header(&mut long, 1 << 20).unwrap(),
+        p.b.take_body_header(&mut long, 1 << 20..=1 << 30).unwrap(),
         None,
-        "below min"
+        "below the range"
     );
     assert_eq!(
-        p.b.take_body_header(&mut long, 1 << 16).unwrap(),
+        p.b.take_body_header(&mut long, 1..=1 << 15).unwrap(),
+        None,
+        "above the range: nothing is reserved on a header's word"
+    );
+    assert_eq!(
+        p.b.take_body_header(&mut long, 1 << 16..=1 << 16).unwrap(),
         Some(1 << 16)
     );
     assert!(long.is_empty(), "the header was taken");
     let mut cmd = BytesMut::from(&[6u8, 0, 0, 0, 0, 0, 1, 0, 0][..]);
     let mut q = Pair::new(SocketType::Push, SocketType::Pull);
     handshake(&mut q);
-    assert_eq!(q.b.take_body_header(&mut cmd, 1).unwrap(), None, "command");
+    assert_eq!(
+        q.b.take_body_header(&mut cmd, 1..=usize::MAX).unwrap(),
+        None,
+        "command"
+    );
 
     let mut config = ConnectionConfig::new(SocketType::Pull);
     config.max_message_size = Some(1000);
@@ -423,7 +438,7 @@ fn take_body_header_leaves_what_it_should_not_take() {
     assert!(c.is_ready());
     let mut huge = BytesMut::from(&[2u8, 0, 0, 0, 0, 0, 1, 0, 0][..]);
     assert!(matches!(
-        c.take_body_header(&mut huge, 1),
+        c.take_body_header(&mut huge, 1..=usize::MAX),
         Err(ConnectionError::MessageTooLarge { .. })
     ));
     assert!(

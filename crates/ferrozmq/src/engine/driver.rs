@@ -40,6 +40,11 @@ const DELIVER_BATCH: usize = 8;
 /// frame header behind it, so that a stream of large frames is read one
 /// syscall per frame with no copy beyond the kernel's.
 const BODY_MIN: usize = ferrozmq_proto::payload::POOLED_MIN;
+/// Largest body received that way: it is allocated when its header is
+/// seen, before the peer has sent it, so no more than a read of the
+/// ordinary path would reserve ([`MAX_READ`]). Larger frames are read into
+/// the read buffer as it fills.
+const BODY_MAX: usize = MAX_READ;
 /// Read behind a pending body: the longest frame header.
 const BODY_TAIL: usize = ferrozmq_proto::frame::MAX_HEADER_LEN;
 thread_local! {
@@ -338,7 +343,7 @@ impl Driver {
             return Ok(());
         }
         let mut input = self.read_buf.split_to(self.read_valid);
-        match w.conn.take_body_header(&mut input, BODY_MIN) {
+        match w.conn.take_body_header(&mut input, BODY_MIN..=BODY_MAX) {
             Ok(Some(size)) => {
                 let mut body = BodyBuffer::new(size);
                 body.bytes_mut()[..input.len()].copy_from_slice(&input);

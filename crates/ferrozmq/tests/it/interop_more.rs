@@ -299,3 +299,46 @@ fn zmtp_30_peer_gets_legacy_subscriptions() {
     assert_eq!(sub.recv(), frames(&[b"A1"]));
     assert_eq!(sub.recv(), frames(&[b"A2"]));
 }
+
+/// Large bodies are received into buffers reserved when their header
+/// arrives: a header announcing 1 TiB must not reserve it (the process would
+/// abort), and peers that vanish halfway through a large body, or announce
+/// one and go quiet, cost that connection only.
+#[test]
+fn announced_large_bodies_reserve_nothing_ahead_and_cut_ones_are_dropped() {
+    let fctx = ferrozmq::Context::new();
+    let zctx = zmq::Context::new();
+    let pull = Ferro::new(&fctx, zmq::PULL);
+    let ep = pull.bind("tcp://127.0.0.1:*");
+    let long_header = |size: u64| {
+        let mut h = vec![0x02];
+        h.extend(size.to_be_bytes());
+        h
+    };
+    // 1 TiB announced, a little sent, then silence (the connection stays).
+    let mut liar = RawPeer::connect(&ep);
+    liar.handshake("PUSH");
+    let mut bytes = long_header(1 << 40);
+    bytes.extend([7u8; 100_000]);
+    liar.write(&bytes);
+    // 1 MiB announced (received out of band), half of it sent, then gone.
+    let mut cut = RawPeer::connect(&ep);
+    cut.handshake("PUSH");
+    let mut bytes = long_header(1 << 20);
+    bytes.extend(vec![9u8; 1 << 19]);
+    cut.write(&bytes);
+    drop(cut);
+    // A whole 1 MiB message from a well-behaved peer still arrives intact.
+    let push = Zmq::new(&zctx, zmq::PUSH);
+    push.connect(&ep);
+    let big: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 253) as u8).collect();
+    push.send(vec![big.clone()]);
+    push.send(frames(&[b"after"]));
+    assert!(pull.recv() == vec![big], "the large message arrives intact");
+    assert_eq!(pull.recv(), frames(&[b"after"]));
+    assert!(
+        pull.recv_within(Duration::from_millis(100)).is_none(),
+        "nothing partial delivered"
+    );
+    drop(liar);
+}
