@@ -172,16 +172,17 @@ impl Pipe {
     /// Pushes a message unless the pipe is full. When full, the writer is
     /// marked blocked (and will be notified) and the message comes back.
     /// A message for a pipe whose reader is gone is dropped, as libzmq does
-    /// with a terminated pipe.
-    pub(crate) fn try_push(&self, msg: Message) -> Result<(), Message> {
+    /// with a terminated pipe. On success, returns the bytes the message
+    /// counts for in the pacing budget (for [`wants_pacing`](Pipe::wants_pacing)).
+    pub(crate) fn try_push(&self, msg: Message) -> Result<usize, Message> {
         let mut inner = self.lock();
         if inner.reader_closed {
-            return Ok(());
+            return Ok(0);
         }
         if inner.items.is_empty() {
             if let Some(bypass) = &inner.bypass {
                 if bypass.try_send(&msg) {
-                    return Ok(());
+                    return Ok(0);
                 }
             }
         }
@@ -196,9 +197,10 @@ impl Pipe {
             Notify::Signal(_) => PipeItem::message(msg),
             _ => PipeItem::Msg(msg),
         };
-        self.add_paced(&mut inner, item.paced_len());
+        let paced = item.paced_len();
+        self.add_paced(&mut inner, paced);
         self.push_locked(inner, item);
-        Ok(())
+        Ok(paced)
     }
 
     /// Pushes a copy of `item` (a message) unless the pipe is full; false
@@ -253,8 +255,8 @@ impl Pipe {
         }
     }
 
-    /// Whether a blocking sender that just queued a message of `len` bytes
-    /// here should [`pace`](Pipe::pace). Lock-free.
+    /// Whether a blocking sender that just queued a message counting `len`
+    /// bytes (as `try_push` returned) should [`pace`](Pipe::pace). Lock-free.
     pub(crate) fn wants_pacing(&self, len: usize) -> bool {
         len >= PACE_MIN && self.paced_hint.load(Ordering::Relaxed) > PACE_BUDGET
     }

@@ -37,9 +37,8 @@ impl Pattern for Pair {
     fn send(&mut self, msg: Message, _: &Options) -> Result<(), SendError> {
         match &self.out {
             Some((_, pipe)) => {
-                let len = msg.byte_len();
-                pipe.try_push(msg).map_err(SendError::Full)?;
-                if pipe.wants_pacing(len) {
+                let paced = pipe.try_push(msg).map_err(SendError::Full)?;
+                if pipe.wants_pacing(paced) {
                     self.pace = Some(pipe.clone());
                 }
                 Ok(())

@@ -87,7 +87,7 @@ impl Pattern for Router {
         }
         match self.by_id.get(&rid) {
             Some((_, pipe)) => match pipe.try_push(msg) {
-                Ok(()) => Ok(()),
+                Ok(_) => Ok(()),
                 Err(mut back) if opts.router_mandatory => {
                     back.push_front(rid);
                     Err(SendError::Full(back))
