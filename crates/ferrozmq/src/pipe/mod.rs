@@ -101,15 +101,18 @@ struct Inner {
     reader: Notify,
     writer: Notify,
     bypass: Option<Arc<dyn Bypass>>,
-    /// Set by a reader that found the pipe empty: where to report the pipe
-    /// when it has something again (see [`ReadyList`]).
-    parked: Option<(Arc<ReadyList>, usize)>,
+    /// Set by a reader that found the pipe empty: the slot to report on
+    /// `ready` when the pipe has something again (see [`ReadyList`]).
+    parked: Option<usize>,
+    /// The reader's list, kept from the first park on (no reference count
+    /// touched per park).
+    ready: Option<Arc<ReadyList>>,
 }
 
 impl Inner {
     /// The pipe has something for its reader again: un-park it.
     fn report_ready(&mut self) {
-        if let Some((ready, slot)) = self.parked.take() {
+        if let (Some(slot), Some(ready)) = (self.parked.take(), &self.ready) {
             ready.push(slot);
         }
     }
@@ -155,6 +158,7 @@ impl Pipe {
                 writer,
                 bypass: None,
                 parked: None,
+                ready: None,
             }),
             hwm,
             lwm: if hwm == usize::MAX {
@@ -406,7 +410,10 @@ impl Pipe {
                 return Pop::Closed;
             }
             if let Some((ready, slot)) = park {
-                inner.parked = Some((ready.clone(), slot));
+                if inner.ready.is_none() {
+                    inner.ready = Some(ready.clone());
+                }
+                inner.parked = Some(slot);
             }
             return Pop::Empty;
         }
