@@ -145,13 +145,19 @@ mod tests {
     use super::*;
     use crate::socket::pattern::testing::*;
 
-    #[test]
-    fn takes_turns_between_peers() {
-        let peers: Vec<_> = (0..3).map(|i| peer(i, 0)).collect();
+    /// `n` peers with unbounded pipes, all attached to one fair queue.
+    fn fq_over(n: u64) -> (Vec<crate::socket::pattern::Peer>, FairQueue) {
+        let peers: Vec<_> = (0..n).map(|i| peer(i, 0)).collect();
         let mut fq = FairQueue::default();
         for p in &peers {
             fq.attach(p.id, Bytes::new(), p.inp.clone());
         }
+        (peers, fq)
+    }
+
+    #[test]
+    fn takes_turns_between_peers() {
+        let (peers, mut fq) = fq_over(3);
         for (i, p) in peers.iter().enumerate() {
             for k in 0..3 {
                 deliver(p, format!("{i}{k}"));
@@ -186,11 +192,7 @@ mod tests {
 
     #[test]
     fn parked_pipes_come_back_when_written_or_closed() {
-        let peers: Vec<_> = (0..3).map(|i| peer(i, 0)).collect();
-        let mut fq = FairQueue::default();
-        for p in &peers {
-            fq.attach(p.id, Bytes::new(), p.inp.clone());
-        }
+        let (peers, mut fq) = fq_over(3);
         assert!(fq.recv().is_none());
         assert_eq!(fq.active.len(), 1, "two parked; the last active one stays");
         deliver(&peers[1], "b");
