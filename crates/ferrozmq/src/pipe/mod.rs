@@ -309,12 +309,22 @@ impl Pipe {
     /// Moves items from `batch` into the pipe until it is full; returns true
     /// if everything fit. One lock and at most one wake-up per batch.
     pub(crate) fn push_batch(&self, batch: &mut VecDeque<PipeItem>) -> bool {
+        // Counted before locking: when the reader keeps up, the pipe is
+        // empty and the whole batch moves in by a swap of the two queues.
+        let (msgs, paced) = batch.iter().fold((0, 0), |(m, p), item| {
+            (m + usize::from(item.is_message()), p + item.paced_len())
+        });
         let mut inner = self.lock();
         if inner.reader_closed {
             batch.clear();
             return true;
         }
         let was_empty = inner.items.is_empty();
+        if was_empty && !self.conflate && msgs <= self.hwm - inner.msgs {
+            std::mem::swap(batch, &mut inner.items);
+            inner.msgs += msgs;
+            self.add_paced(&mut inner, paced);
+        }
         while let Some(item) = batch.pop_front() {
             if item.is_message() {
                 if self.conflate && inner.msgs > 0 {
@@ -371,21 +381,32 @@ impl Pipe {
         }
     }
 
-    /// Pops up to `max` items into `out`: one lock per batch.
+    /// Pops up to `max` items into `out`: one lock per batch. When all
+    /// queued items fit and `out` is empty, the two queues are swapped, so
+    /// the lock is held for a few instructions whatever the batch's size
+    /// (a writer that finds it taken would otherwise sleep on it).
     pub(crate) fn pop_batch(&self, out: &mut VecDeque<PipeItem>, max: usize) -> usize {
         let mut inner = self.lock();
         let n = inner.items.len().min(max);
-        for _ in 0..n {
-            let item = inner.items.pop_front().expect("counted");
-            if item.is_message() {
-                inner.msgs -= 1;
-                self.remove_paced(&mut inner, item.paced_len());
+        if n == 0 {
+            return 0;
+        }
+        if n == inner.items.len() && out.is_empty() {
+            std::mem::swap(out, &mut inner.items);
+            inner.msgs = 0;
+            inner.paced_bytes = 0;
+            self.paced_hint.store(0, Ordering::Relaxed);
+        } else {
+            for _ in 0..n {
+                let item = inner.items.pop_front().expect("counted");
+                if item.is_message() {
+                    inner.msgs -= 1;
+                    self.remove_paced(&mut inner, item.paced_len());
+                }
+                out.push_back(item);
             }
-            out.push_back(item);
         }
-        if n > 0 {
-            self.after_pop(inner);
-        }
+        self.after_pop(inner);
         n
     }
 
@@ -597,6 +618,64 @@ mod tests {
         assert_eq!(reader.epoch(), e1);
         let mut out = VecDeque::new();
         assert_eq!(p.pop_batch(&mut out, 100), 12);
+    }
+
+    #[test]
+    fn batches_move_whole_or_in_part_and_keep_the_counts() {
+        let texts = |q: &VecDeque<PipeItem>| -> Vec<Vec<u8>> {
+            q.iter()
+                .map(|i| match i {
+                    PipeItem::Msg(m) => m[0].to_vec(),
+                    PipeItem::Subscribe(t) => [b"sub:", &t[..]].concat(),
+                    _ => unreachable!(),
+                })
+                .collect()
+        };
+        let big = |i: u8| Message::from(vec![i; PACE_MIN]);
+        // Into an empty pipe, a batch that fits moves whole (a swap).
+        let p = Pipe::new(4, Notify::Nobody, Notify::Nobody);
+        let mut batch: VecDeque<_> = (0..3).map(|i| PipeItem::Msg(big(i))).collect();
+        batch.insert(1, PipeItem::Subscribe(Bytes::from_static(b"t")));
+        assert!(p.push_batch(&mut batch));
+        assert!(batch.is_empty());
+        assert_eq!(p.lock().paced_bytes, 3 * PACE_MIN);
+        assert!(
+            p.try_push(msg("4th")).is_ok(),
+            "the subscription is not counted"
+        );
+        assert!(p.try_push(msg("5th")).is_err(), "three + one reach the HWM");
+        // Out again, also by a swap when everything fits: order and counts.
+        let mut out = VecDeque::new();
+        assert_eq!(p.pop_batch(&mut out, 10), 5);
+        assert_eq!(
+            texts(&out),
+            [
+                vec![0; PACE_MIN],
+                b"sub:t".to_vec(),
+                vec![1; PACE_MIN],
+                vec![2; PACE_MIN],
+                b"4th".to_vec()
+            ]
+        );
+        let counts = |p: &Pipe| {
+            let inner = p.lock();
+            (inner.msgs, inner.paced_bytes)
+        };
+        assert_eq!(counts(&p), (0, 0));
+        // A batch beyond the HWM moves in part; the rest stays in order.
+        let mut batch: VecDeque<_> = (10..16).map(|i| PipeItem::Msg(big(i))).collect();
+        assert!(!p.push_batch(&mut batch));
+        assert_eq!(batch.len(), 2);
+        assert_eq!(p.lock().msgs, 4);
+        // A part of the queue comes out item by item, counts follow.
+        out.clear();
+        assert_eq!(p.pop_batch(&mut out, 3), 3);
+        assert_eq!(counts(&p), (1, PACE_MIN));
+        assert!(p.push_batch(&mut batch), "appended behind what is queued");
+        out.clear();
+        assert_eq!(p.pop_batch(&mut out, 10), 3);
+        let firsts: Vec<u8> = texts(&out).iter().map(|t| t[0]).collect();
+        assert_eq!(firsts, [13, 14, 15]);
     }
 
     #[test]
