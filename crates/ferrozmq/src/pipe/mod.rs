@@ -78,6 +78,9 @@ impl Notify {
 #[derive(Debug)]
 pub(crate) struct Pipe {
     conflate: bool,
+    /// Whether queued bytes are counted for pacing: not in a pipe read by
+    /// a socket from the start (inbound pipes), whose writer never paces.
+    counts_paced: bool,
     /// `Inner::paced_bytes`, mirrored for the lock-free pacing check.
     paced_hint: AtomicUsize,
     inner: Mutex<Inner>,
@@ -144,6 +147,7 @@ impl Pipe {
         let hwm = if hwm == 0 { usize::MAX } else { hwm };
         Arc::new(Pipe {
             conflate,
+            counts_paced: !matches!(reader, Notify::Signal(_)),
             paced_hint: AtomicUsize::new(0),
             inner: Mutex::new(Inner {
                 items: VecDeque::new(),
@@ -201,7 +205,7 @@ impl Pipe {
             Notify::Signal(_) => PipeItem::message(msg),
             _ => PipeItem::Msg(msg),
         };
-        let paced = item.paced_len();
+        let paced = self.paced_len(&item);
         self.add_paced(&mut inner, paced);
         self.push_locked(inner, item);
         Ok(paced)
@@ -218,7 +222,7 @@ impl Pipe {
         if !self.admit(&mut inner) {
             return false;
         }
-        self.add_paced(&mut inner, item.paced_len());
+        self.add_paced(&mut inner, self.paced_len(item));
         self.push_locked(inner, item.clone());
         true
     }
@@ -243,6 +247,15 @@ impl Pipe {
         inner.msgs = 0;
         inner.paced_bytes = 0;
         self.paced_hint.store(0, Ordering::Relaxed);
+    }
+
+    /// The bytes `item` counts for in this pipe's pacing budget.
+    fn paced_len(&self, item: &PipeItem) -> usize {
+        if self.counts_paced {
+            item.paced_len()
+        } else {
+            0
+        }
     }
 
     fn add_paced(&self, inner: &mut Inner, n: usize) {
@@ -312,7 +325,7 @@ impl Pipe {
         // Counted before locking: when the reader keeps up, the pipe is
         // empty and the whole batch moves in by a swap of the two queues.
         let (msgs, paced) = batch.iter().fold((0, 0), |(m, p), item| {
-            (m + usize::from(item.is_message()), p + item.paced_len())
+            (m + usize::from(item.is_message()), p + self.paced_len(item))
         });
         let mut inner = self.lock();
         if inner.reader_closed {
@@ -336,7 +349,7 @@ impl Pipe {
                     break;
                 }
                 inner.msgs += 1;
-                self.add_paced(&mut inner, item.paced_len());
+                self.add_paced(&mut inner, self.paced_len(&item));
             }
             inner.items.push_back(item);
         }
@@ -371,7 +384,7 @@ impl Pipe {
             Some(item) => {
                 if item.is_message() {
                     inner.msgs -= 1;
-                    self.remove_paced(&mut inner, item.paced_len());
+                    self.remove_paced(&mut inner, self.paced_len(&item));
                 }
                 self.after_pop(inner);
                 Pop::Item(item)
@@ -401,7 +414,7 @@ impl Pipe {
                 let item = inner.items.pop_front().expect("counted");
                 if item.is_message() {
                     inner.msgs -= 1;
-                    self.remove_paced(&mut inner, item.paced_len());
+                    self.remove_paced(&mut inner, self.paced_len(&item));
                 }
                 out.push_back(item);
             }
