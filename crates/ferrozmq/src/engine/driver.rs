@@ -5,13 +5,13 @@
 //! transmit queue and writes it with `writev`. A full inbound pipe stops
 //! reading, which back-pressures the peer through TCP.
 
+use super::input;
 use super::wire::{self, DirectSend, Flushed, Wire};
 use super::EngineNotify;
 use crate::pipe::{Notify, PipeItem};
 use crate::socket::core::{SendBypass, SocketCore};
 use crate::socket::pattern::Peer;
 use crate::transport::Stream;
-use bytes::BytesMut;
 use ferrozmq_proto::mechanism::Null;
 use ferrozmq_proto::payload::BodyBuffer;
 use ferrozmq_proto::{Connection, ConnectionError, Event, PeerInfo, SocketType};
@@ -20,14 +20,6 @@ use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Read size bounds. The size adapts: it doubles while reads fill it (a
-/// stream) and halves when they come back small (requests, idle peers),
-/// and an idle connection gives its buffer back, so 10 000 quiet peers do
-/// not hold 64 KiB each. A big frame on its way is read at its full size.
-const MIN_READ_CHUNK: usize = 8 * 1024;
-const MAX_READ_CHUNK: usize = 64 * 1024;
-/// Largest single read.
-const MAX_READ: usize = 4 * 1024 * 1024;
 /// Decoded messages held back while full reads keep coming, so that the
 /// reader is woken once per batch rather than once per read (a read holds a
 /// single frame when frames are large).
@@ -42,16 +34,11 @@ const DELIVER_BATCH: usize = 8;
 const BODY_MIN: usize = ferrozmq_proto::payload::POOLED_MIN;
 /// Largest body received that way: it is allocated when its header is
 /// seen, before the peer has sent it, so no more than a read of the
-/// ordinary path would reserve ([`MAX_READ`]). Larger frames are read into
+/// ordinary path would reserve ([`input::MAX_READ`]). Larger frames are read into
 /// the read buffer as it fills.
-const BODY_MAX: usize = MAX_READ;
+const BODY_MAX: usize = input::MAX_READ;
 /// Read behind a pending body: the longest frame header.
 const BODY_TAIL: usize = ferrozmq_proto::frame::MAX_HEADER_LEN;
-thread_local! {
-    /// Each I/O thread's buffer for small reads (see `Driver::read_small`).
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// Reads per turn before yielding to other connections.
 const READ_BUDGET: usize = 16;
 /// Writes per turn before yielding to other connections.
@@ -113,11 +100,6 @@ pub(super) struct Driver {
     pub(super) lingering: bool,
     pub(super) armed: Option<Instant>,
     notify: EngineNotify,
-    read_buf: BytesMut,
-    /// How much of `read_buf` is input; the rest is spare room.
-    read_valid: usize,
-    read_chunk: usize,
-    last_read: usize,
     /// A large frame body being received (see [`BODY_MIN`]), and how much
     /// of it has arrived.
     body: Option<(BodyBuffer, usize)>,
@@ -148,10 +130,6 @@ impl Driver {
             lingering: false,
             armed: None,
             notify,
-            read_buf: BytesMut::new(),
-            read_valid: 0,
-            read_chunk: MIN_READ_CHUNK,
-            last_read: 0,
             body: None,
             peer,
             owns_peer: false,
@@ -210,44 +188,19 @@ impl Driver {
             self.read_blocked = false;
         }
         for _ in 0..READ_BUDGET {
-            let want = match self.body {
-                Some(_) => BODY_TAIL,
-                None => w
-                    .conn
-                    .input_missing(&self.read_buf[..self.read_valid])
-                    .unwrap_or(0)
-                    .clamp(self.read_chunk, MAX_READ),
-            };
-            // Small reads (requests, many quiet peers) with no room left go
-            // through the thread's scratch buffer: a fresh read buffer each
-            // time would be zeroed in full for a few bytes of input.
-            let small = self.body.is_none()
-                && self.read_chunk == MIN_READ_CHUNK
-                && want <= MIN_READ_CHUNK
-                && self.read_buf.len() - self.read_valid < want;
-            // `read_buf` is [valid input | spare bytes already initialised].
-            // Only bytes never used before are zeroed, so each byte of a
-            // buffer is zeroed once, not once per read.
-            if !small && self.read_buf.len() - self.read_valid < want {
-                if self.read_buf.capacity() < self.read_valid + want {
-                    // A new buffer is coming: do not copy stale spare bytes.
-                    self.read_buf.truncate(self.read_valid);
+            let (read, want) = match &mut self.body {
+                Some((body, filled)) => {
+                    // The body's rest, and one frame header behind it.
+                    w.input.reserve(BODY_TAIL);
+                    let rest = &mut body.bytes_mut()[*filled..];
+                    let want = BODY_TAIL + rest.len();
+                    let tail = w.input.tail(BODY_TAIL);
+                    let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(tail)];
+                    (w.stream.read_vectored(&mut bufs), want)
                 }
-                self.read_buf.resize(self.read_valid + want, 0);
-            }
-            let start = self.read_valid;
-            let (read, want) = if small {
-                (self.read_small(w, want), want)
-            } else {
-                let tail = &mut self.read_buf[start..start + want];
-                match &mut self.body {
-                    Some((body, filled)) => {
-                        let rest = &mut body.bytes_mut()[*filled..];
-                        let want = want + rest.len();
-                        let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(tail)];
-                        (w.stream.read_vectored(&mut bufs), want)
-                    }
-                    None => (w.stream.read(tail), want),
+                None => {
+                    let want = w.input.want(&w.conn);
+                    (w.input.read(&mut w.stream, want), want)
                 }
             };
             match read {
@@ -261,12 +214,8 @@ impl Driver {
                 }
                 Ok(n) => {
                     let to_tail = self.fill_body(w, n)?;
-                    self.read_valid += to_tail;
-                    if n == want {
-                        self.read_chunk = (self.read_chunk * 2).min(MAX_READ_CHUNK);
-                    }
-                    self.last_read = n;
-                    let result = self.decode_input(w);
+                    w.input.filled(to_tail, n, want);
+                    let result = w.input.decode(&mut w.conn);
                     // Messages decoded before an error are still delivered
                     // (`close` hands over what is left in the stash).
                     self.process_events(w)?;
@@ -285,10 +234,7 @@ impl Driver {
                         self.read_blocked = true;
                         return Ok(());
                     }
-                    if self.read_valid == 0 && self.last_read < self.read_chunk / 4 {
-                        self.read_chunk = (self.read_chunk / 2).max(MIN_READ_CHUNK);
-                        self.read_buf = BytesMut::new();
-                    }
+                    w.input.idle();
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -302,20 +248,6 @@ impl Driver {
         // Budget spent with data left: come back after the other connections.
         self.notify.notify();
         Ok(())
-    }
-
-    /// Reads into this thread's scratch buffer and appends what came to the
-    /// valid input: the read buffer grows by the bytes received only.
-    fn read_small(&mut self, w: &mut Wire, want: usize) -> io::Result<usize> {
-        SCRATCH.with_borrow_mut(|scratch| {
-            if scratch.len() < want {
-                scratch.resize(want, 0);
-            }
-            let n = w.stream.read(&mut scratch[..want])?;
-            self.read_buf.truncate(self.read_valid);
-            self.read_buf.extend_from_slice(&scratch[..n]);
-            Ok(n)
-        })
     }
 
     /// Counts the first of `n` bytes just read toward the pending body, if
@@ -339,37 +271,25 @@ impl Driver {
     /// If the input now starts with a large frame not all here yet, moves
     /// its header and the body bytes already read out of the read buffer.
     fn start_body(&mut self, w: &mut Wire) -> Result<(), Closed> {
-        if self.body.is_some() || self.read_valid == 0 {
+        if self.body.is_some() || w.input.valid == 0 {
             return Ok(());
         }
-        let mut input = self.read_buf.split_to(self.read_valid);
+        let mut input = w.input.buf.split_to(w.input.valid);
         match w.conn.take_body_header(&mut input, BODY_MIN..=BODY_MAX) {
             Ok(Some(size)) => {
                 let mut body = BodyBuffer::new(size);
                 body.bytes_mut()[..input.len()].copy_from_slice(&input);
                 self.body = Some((body, input.len()));
-                self.read_valid = 0;
+                w.input.valid = 0;
                 Ok(())
             }
             Ok(None) => {
-                input.unsplit(std::mem::take(&mut self.read_buf));
-                self.read_buf = input;
+                input.unsplit(std::mem::take(&mut w.input.buf));
+                w.input.buf = input;
                 Ok(())
             }
             Err(e) => Err(Closed::Protocol(e)),
         }
-    }
-
-    /// Feeds the valid input to the protocol. Frames become slices of the
-    /// buffer; what is left (a partial frame) stays in front of the spare
-    /// bytes, which are joined back without copying.
-    fn decode_input(&mut self, w: &mut Wire) -> Result<(), ConnectionError> {
-        let mut input = self.read_buf.split_to(self.read_valid);
-        let result = w.conn.handle_input(&mut input);
-        self.read_valid = input.len();
-        input.unsplit(std::mem::take(&mut self.read_buf));
-        self.read_buf = input;
-        result
     }
 
     fn process_events(&mut self, w: &mut Wire) -> Result<(), Closed> {

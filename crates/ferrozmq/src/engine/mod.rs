@@ -13,6 +13,7 @@
 
 mod backoff;
 mod driver;
+mod input;
 mod io_loop;
 mod timers;
 mod wire;

@@ -13,6 +13,7 @@
 //! goes through the pipe, so a burst costs one syscall per batch, not per
 //! message, also when it is spread over many peers (PUB, ROUTER).
 
+use super::input::Input;
 use super::EngineNotify;
 use crate::pipe::{Bypass, PipeItem};
 use crate::transport::Stream;
@@ -26,6 +27,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub(super) struct Wire {
     pub(super) stream: Stream,
     pub(super) conn: Connection,
+    /// Bytes read and not decoded yet.
+    pub(super) input: Input,
     /// Items taken from the outbound pipe, not yet encoded.
     pub(super) out_batch: VecDeque<PipeItem>,
     /// The connection is over: the bypass must not touch it.
@@ -49,6 +52,7 @@ impl Wire {
         Arc::new(Mutex::new(Wire {
             stream,
             conn,
+            input: Input::new(),
             out_batch: VecDeque::new(),
             closed: false,
         }))
