@@ -162,16 +162,55 @@ impl Connection {
 
     /// Consumes every complete unit (greeting, frame) at the front of `buf`.
     /// Incomplete input is left in `buf` for the next call. Large frame
-    /// bodies become slices of `buf`'s memory, not copies.
+    /// bodies become slices of `buf`'s memory, not copies. What arrived is
+    /// queued for [`poll_event`](Connection::poll_event).
     pub fn handle_input(&mut self, buf: &mut BytesMut) -> Result<(), ConnectionError> {
-        let result = self.process(buf);
+        let mut events = std::mem::take(&mut self.events);
+        let result = self.handle_input_with(buf, |e| events.push_back(e));
+        self.events = events;
+        result
+    }
+
+    /// [`handle_input`](Connection::handle_input), handing each event to
+    /// `on_event` as it is decoded instead of queueing it: a receiver that
+    /// moves messages on at once saves a queue per message. Events still
+    /// queued from earlier calls come first, so the order is kept.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use ferrozmq_proto::{Connection, ConnectionConfig, SocketType};
+    /// use ferrozmq_proto::mechanism::Null;
+    /// let mut conn = Connection::new(
+    ///     ConnectionConfig::new(SocketType::Pull),
+    ///     Box::new(Null::new()),
+    ///     std::time::Instant::now(),
+    /// );
+    /// let mut seen = Vec::new();
+    /// // Not a ZMTP greeting: an error, and nothing delivered.
+    /// let mut garbage = BytesMut::from(&b"GET / HTTP/1.1\r\n"[..]);
+    /// assert!(conn.handle_input_with(&mut garbage, |e| seen.push(e)).is_err());
+    /// assert!(seen.is_empty());
+    /// ```
+    pub fn handle_input_with(
+        &mut self,
+        buf: &mut BytesMut,
+        mut on_event: impl FnMut(Event),
+    ) -> Result<(), ConnectionError> {
+        while let Some(e) = self.events.pop_front() {
+            on_event(e);
+        }
+        let result = self.process(buf, &mut on_event);
         if let Err(e) = &result {
             self.phase = Phase::Failed(e.clone());
         }
         result
     }
 
-    fn process(&mut self, buf: &mut BytesMut) -> Result<(), ConnectionError> {
+    fn process(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut impl FnMut(Event),
+    ) -> Result<(), ConnectionError> {
         loop {
             match &self.phase {
                 Phase::Greeting => {
@@ -206,10 +245,10 @@ impl Connection {
                     });
                     result?;
                     if let Some(peer_metadata) = done {
-                        self.handshake_done(peer_metadata)?;
+                        self.handshake_done(peer_metadata, out)?;
                     }
                 }
-                Phase::Traffic => return self.process_traffic(buf),
+                Phase::Traffic => return self.process_traffic(buf, out),
                 Phase::Failed(e) => return Err(e.clone()),
             }
         }
@@ -236,7 +275,11 @@ impl Connection {
         Ok(())
     }
 
-    fn handshake_done(&mut self, peer_metadata: Metadata) -> Result<(), ConnectionError> {
+    fn handshake_done(
+        &mut self,
+        peer_metadata: Metadata,
+        out: &mut impl FnMut(Event),
+    ) -> Result<(), ConnectionError> {
         let ours = self.config.socket_type;
         let peer_type = match peer_metadata.get(metadata::SOCKET_TYPE) {
             // libzmq accepts a peer that sends no Socket-Type at all.
@@ -265,37 +308,44 @@ impl Connection {
         peer.metadata = peer_metadata;
         self.phase = Phase::Traffic;
         self.handshake_deadline = None;
-        self.events
-            .push_back(Event::HandshakeSucceeded(peer.clone()));
+        out(Event::HandshakeSucceeded(peer.clone()));
         Ok(())
     }
 
-    fn process_traffic(&mut self, buf: &mut BytesMut) -> Result<(), ConnectionError> {
+    fn process_traffic(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut impl FnMut(Event),
+    ) -> Result<(), ConnectionError> {
         if self.pending_body.is_some() {
             // The next bytes belong to the body being collected elsewhere.
             return Ok(());
         }
         while let Some(frame) = self.decoder.decode(buf)? {
-            self.handle_frame(frame)?;
+            self.handle_frame(frame, out)?;
         }
         Ok(())
     }
 
     #[inline]
-    fn handle_frame(&mut self, frame: Frame) -> Result<(), ConnectionError> {
+    fn handle_frame(
+        &mut self,
+        frame: Frame,
+        out: &mut impl FnMut(Event),
+    ) -> Result<(), ConnectionError> {
         if frame.command() {
             if !self.partial.is_empty() {
                 return Err(ProtocolError::CommandInsideMessage.into());
             }
-            self.handle_command(RawCommand::decode(frame.body)?)?;
+            self.handle_command(RawCommand::decode(frame.body)?, out)?;
         } else if frame.more() {
             self.partial.push(frame.body);
         } else if self.partial.is_empty() {
-            self.deliver(Message::from(frame.body));
+            self.deliver(Message::from(frame.body), out);
         } else {
             let mut frames = std::mem::take(&mut self.partial);
             frames.push(frame.body);
-            self.deliver(Message::from_frames(frames));
+            self.deliver(Message::from_frames(frames), out);
         }
         Ok(())
     }
@@ -345,37 +395,43 @@ impl Connection {
     pub fn handle_body(&mut self, body: Bytes) -> Result<(), ConnectionError> {
         let (flags, size) = self.pending_body.take().expect("no frame body pending");
         assert_eq!(body.len(), size, "frame body of the wrong size");
-        let result = self.handle_frame(Frame { flags, body });
+        let mut events = std::mem::take(&mut self.events);
+        let result = self.handle_frame(Frame { flags, body }, &mut |e| events.push_back(e));
+        self.events = events;
         if let Err(e) = &result {
             self.phase = Phase::Failed(e.clone());
         }
         result
     }
 
-    fn deliver(&mut self, msg: Message) {
+    fn deliver(&self, msg: Message, out: &mut impl FnMut(Event)) {
         // RFC 29 / libzmq xpub: publishers also accept the legacy form,
         // a message whose first frame starts with 0x01 (subscribe) or 0x00.
         if matches!(self.config.socket_type, SocketType::Pub | SocketType::XPub) {
             let first = msg.first().filter(|f| !f.is_empty()).cloned();
             if let Some(first) = first {
                 match first[0] {
-                    1 => return self.events.push_back(Event::Subscribe(first.slice(1..))),
-                    0 => return self.events.push_back(Event::Cancel(first.slice(1..))),
+                    1 => return out(Event::Subscribe(first.slice(1..))),
+                    0 => return out(Event::Cancel(first.slice(1..))),
                     _ => {}
                 }
             }
         }
-        self.events.push_back(Event::Message(msg));
+        out(Event::Message(msg));
     }
 
-    fn handle_command(&mut self, raw: RawCommand) -> Result<(), ConnectionError> {
+    fn handle_command(
+        &mut self,
+        raw: RawCommand,
+        out: &mut impl FnMut(Event),
+    ) -> Result<(), ConnectionError> {
         match Command::decode(raw)? {
             Command::Ping { context, .. } => {
                 self.transmit
                     .stage(|out| Command::Pong { context }.encode(out));
             }
-            Command::Subscribe(topic) => self.events.push_back(Event::Subscribe(topic)),
-            Command::Cancel(topic) => self.events.push_back(Event::Cancel(topic)),
+            Command::Subscribe(topic) => out(Event::Subscribe(topic)),
+            Command::Cancel(topic) => out(Event::Cancel(topic)),
             Command::Error(reason) => {
                 return Err(ConnectionError::PeerError {
                     reason: String::from_utf8_lossy(&reason).into_owned(),

@@ -88,9 +88,10 @@ fn connected_pull() -> Connection {
 }
 
 /// Feeds arbitrary traffic to a connection twice: all at once through
-/// `handle_input`, and in data-chosen pieces with large bodies taken out of
-/// band (`take_body_header` / `handle_body`, as the engine does). Both must
-/// give the same events and fail alike.
+/// `handle_input`, and in data-chosen pieces through `handle_input_with`
+/// with large bodies taken out of band (`take_body_header` / `handle_body`,
+/// as the engine does). Both must give the same events in the same order
+/// and fail alike.
 pub fn traffic_with_bodies(data: &[u8]) {
     let [min, max, piece, rest @ ..] = data else {
         return;
@@ -104,14 +105,14 @@ pub fn traffic_with_bodies(data: &[u8]) {
     let want = events(&mut whole);
 
     let mut c = connected_pull();
-    let run = |c: &mut Connection| -> Result<(), ConnectionError> {
+    let run = |c: &mut Connection, got: &mut Vec<Event>| -> Result<(), ConnectionError> {
         let mut buf = BytesMut::new();
         let mut input = rest;
         while !input.is_empty() {
             let n = input.len().min(piece);
             buf.extend_from_slice(&input[..n]);
             input = &input[n..];
-            c.handle_input(&mut buf)?;
+            c.handle_input_with(&mut buf, |e| got.push(e))?;
             while let Some(size) = c.take_body_header(&mut buf, sizes.clone())? {
                 assert!(buf.len() < size, "only incomplete bodies are taken");
                 let more = size - buf.len();
@@ -122,19 +123,46 @@ pub fn traffic_with_bodies(data: &[u8]) {
                 body.extend_from_slice(&input[..more]);
                 input = &input[more..];
                 c.handle_body(Bytes::from(body))?;
-                c.handle_input(&mut buf)?;
+                c.handle_input_with(&mut buf, |e| got.push(e))?;
             }
         }
         Ok(())
     };
-    let failed = run(&mut c).is_err();
-    assert_eq!(events(&mut c), want);
+    let mut got = Vec::new();
+    let failed = run(&mut c, &mut got).is_err();
+    got.extend(events(&mut c));
+    assert_eq!(got, want);
     assert_eq!(failed, whole_failed);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every input the fuzzers kept (`fuzz/corpus`) still passes its
+    /// target's checks, so a change to a parser is tried against them by
+    /// the ordinary test run, without a fuzzer installed.
+    #[test]
+    fn the_fuzz_corpora_pass() {
+        type Target = fn(&[u8]);
+        let targets: [(&str, Target); 5] = [
+            ("frame", frame_decoder),
+            ("command", command),
+            ("null_handshake", null_handshake),
+            ("greeting", greeting),
+            ("traffic_bodies", traffic_with_bodies),
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+        for (name, target) in targets {
+            let entries = std::fs::read_dir(root.join(name)).expect("corpus folder");
+            let mut inputs = 0;
+            for entry in entries {
+                target(&std::fs::read(entry.expect("entry").path()).expect("input"));
+                inputs += 1;
+            }
+            assert!(inputs > 0, "empty corpus {name}");
+        }
+    }
 
     #[test]
     fn traffic_with_bodies_on_some_inputs() {

@@ -215,10 +215,20 @@ impl Driver {
                 Ok(n) => {
                     let to_tail = self.fill_body(w, n)?;
                     w.input.filled(to_tail, n, want);
-                    let result = w.input.decode(&mut w.conn);
+                    // Traffic goes straight to the stash; the handshake's
+                    // end is acted on once decoding stops.
+                    let mut handshake = None;
+                    let stash = &mut self.stash;
+                    let result = w.input.decode(&mut w.conn, |event| {
+                        if let Some(info) = stash_event(stash, event) {
+                            handshake = Some(info);
+                        }
+                    });
+                    if let Some(info) = handshake {
+                        self.attach(info)?;
+                    }
                     // Messages decoded before an error are still delivered
                     // (`close` hands over what is left in the stash).
-                    self.process_events(w)?;
                     result.map_err(Closed::Protocol)?;
                     self.start_body(w)?;
                     // A full read means more is likely waiting: read it
@@ -294,11 +304,8 @@ impl Driver {
 
     fn process_events(&mut self, w: &mut Wire) -> Result<(), Closed> {
         while let Some(event) = w.conn.poll_event() {
-            match event {
-                Event::HandshakeSucceeded(info) => self.attach(info)?,
-                Event::Message(m) => self.stash.push_back(PipeItem::Msg(m)),
-                Event::Subscribe(t) => self.stash.push_back(PipeItem::Subscribe(t)),
-                Event::Cancel(t) => self.stash.push_back(PipeItem::Cancel(t)),
+            if let Some(info) = stash_event(&mut self.stash, event) {
+                self.attach(info)?;
             }
         }
         Ok(())
@@ -426,4 +433,17 @@ impl Driver {
             }
         }
     }
+}
+
+/// Queues a traffic event for the inbound pipe; the handshake's end comes
+/// back for the caller to act on.
+#[inline]
+fn stash_event(stash: &mut VecDeque<PipeItem>, event: Event) -> Option<PeerInfo> {
+    match event {
+        Event::Message(m) => stash.push_back(PipeItem::Msg(m)),
+        Event::Subscribe(t) => stash.push_back(PipeItem::Subscribe(t)),
+        Event::Cancel(t) => stash.push_back(PipeItem::Cancel(t)),
+        Event::HandshakeSucceeded(info) => return Some(info),
+    }
+    None
 }

@@ -5,7 +5,7 @@
 
 use crate::transport::Stream;
 use bytes::BytesMut;
-use ferrozmq_proto::{Connection, ConnectionError};
+use ferrozmq_proto::{Connection, ConnectionError, Event};
 use std::io::{self, Read};
 
 /// Read size bounds. The size adapts: it doubles while reads fill it (a
@@ -120,10 +120,15 @@ impl Input {
 
     /// Feeds the valid input to the protocol. Frames become slices of the
     /// buffer; what is left (a partial frame) stays in front of the spare
-    /// bytes, which are joined back without copying.
-    pub(super) fn decode(&mut self, conn: &mut Connection) -> Result<(), ConnectionError> {
+    /// bytes, which are joined back without copying. What was decoded
+    /// goes to `on_event`.
+    pub(super) fn decode(
+        &mut self,
+        conn: &mut Connection,
+        on_event: impl FnMut(Event),
+    ) -> Result<(), ConnectionError> {
         let mut input = self.buf.split_to(self.valid);
-        let result = conn.handle_input(&mut input);
+        let result = conn.handle_input_with(&mut input, on_event);
         self.valid = input.len();
         input.unsplit(std::mem::take(&mut self.buf));
         self.buf = input;
