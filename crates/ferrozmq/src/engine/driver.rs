@@ -382,7 +382,13 @@ impl Driver {
         for _ in 0..WRITE_BUDGET {
             self.fill_transmit(w);
             match w.write_out(1) {
-                Some(Flushed::All) if w.out_batch.is_empty() && !self.has_queued() => return Ok(()),
+                // Before the handshake is done, queued messages must wait:
+                // the read that completes it is followed by a flush.
+                Some(Flushed::All)
+                    if !w.conn.is_ready() || (w.out_batch.is_empty() && !self.has_queued()) =>
+                {
+                    return Ok(())
+                }
                 Some(Flushed::All) | None => {}
                 Some(Flushed::Blocked) => return Ok(()),
                 Some(Flushed::Eof) => return Err(Closed::Eof),
