@@ -3,30 +3,57 @@
 
 #[cfg(target_os = "linux")]
 #[test]
-fn a_connection_waiting_for_its_handshake_with_messages_queued_does_not_spin() {
+fn connections_that_can_do_nothing_use_no_cpu() {
     use ferrozmq::{Context, SocketType};
     use std::time::Duration;
 
-    // A peer that accepts the connection and never says anything.
+    let ctx = Context::new();
+    let quiet = |what: &str| {
+        std::thread::sleep(Duration::from_millis(100));
+        let before = cpu_time();
+        std::thread::sleep(Duration::from_millis(500));
+        let used = cpu_time() - before;
+        assert!(
+            used < Duration::from_millis(150),
+            "{what}: {used:?} of CPU in 500 ms"
+        );
+    };
+
+    // A peer that accepts the connection and never says anything: a
+    // message is queued for it, which cannot go before the handshake.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ep = format!("tcp://{}", listener.local_addr().unwrap());
-    let ctx = Context::new();
     let push = ctx.socket(SocketType::Push).unwrap();
     push.set_linger(Some(Duration::ZERO)).unwrap();
     push.set_handshake_ivl(Some(Duration::from_secs(30)))
         .unwrap();
     push.connect(&ep).unwrap();
     let (_silent, _) = listener.accept().unwrap();
-    // Queued for the connection, which cannot send before its handshake.
     push.send("queued").unwrap();
-    std::thread::sleep(Duration::from_millis(100));
-    let before = cpu_time();
-    std::thread::sleep(Duration::from_millis(500));
-    let used = cpu_time() - before;
-    assert!(
-        used < Duration::from_millis(150),
-        "{used:?} of CPU in 500 ms of waiting for a handshake"
+    quiet("waiting for a handshake with a message queued");
+
+    // Nobody listens: the session dials again every 100 ms (default
+    // RECONNECT_IVL) with a message queued.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("tcp://{}", free.local_addr().unwrap());
+    drop(free);
+    let dialer = ctx.socket(SocketType::Push).unwrap();
+    dialer.set_linger(Some(Duration::ZERO)).unwrap();
+    dialer.connect(&nowhere).unwrap();
+    dialer.send("queued").unwrap();
+    quiet("reconnecting with a message queued (and the above)");
+
+    // An established pair with nothing to say.
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let idle = ctx.socket(SocketType::Push).unwrap();
+    idle.connect(&pull.last_endpoint().unwrap()).unwrap();
+    idle.send("hello").unwrap();
+    assert_eq!(
+        &pull.recv_timeout(Duration::from_secs(10)).unwrap()[0][..],
+        b"hello"
     );
+    quiet("an idle connection (and the above)");
 }
 
 /// User plus system time of this process, from /proc/self/stat (in clock
