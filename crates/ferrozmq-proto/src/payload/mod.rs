@@ -9,8 +9,8 @@
 //! more than the copy itself. So:
 //!
 //! - small payloads (≤ 256 B) are cut from a per-thread chunk ([`small`]);
-//! - large ones (≥ 64 KiB) go into recycled buffers from a bounded pool
-//!   ([`pool`]);
+//! - payloads of [`POOLED_MIN`] (2 KiB) and more go into recycled buffers
+//!   from a bounded pool ([`pool`]);
 //! - the sizes in between get their own block, as usual.
 
 mod pool;

@@ -1,8 +1,12 @@
-//! Recycled buffers for large payload copies.
+//! Recycled buffers for payload copies of [`POOLED_MIN`] bytes and more.
 //!
-//! A copy of at least [`POOLED_MIN`] bytes is made into a buffer taken from
-//! a process-wide free list; when the last reference to it is dropped, the
-//! buffer goes back to the list, so its pages stay mapped and warm. The list
+//! Such a copy is made into a buffer taken from a process-wide free list;
+//! when the last reference to it is dropped, the buffer goes back to the
+//! list, so its pages stay mapped and warm, and neither thread calls the
+//! allocator (a `malloc` on the sending thread and a `free` on the I/O
+//! thread contend on the allocator's lock, and its freed memory is handed
+//! back to the kernel and faulted in again). Buffers are kept by size class
+//! (powers of two), so taking one is a pop, whatever else is idle. The list
 //! keeps at most [`POOL_BYTES`] bytes of buffers; a buffer that would go
 //! beyond is freed.
 
@@ -10,14 +14,18 @@ use bytes::Bytes;
 use std::sync::{Mutex, MutexGuard};
 
 /// Copies of at least this many bytes use pooled buffers.
-pub const POOLED_MIN: usize = 64 * 1024;
+pub const POOLED_MIN: usize = 2 * 1024;
 
 /// Most bytes of idle buffers the pool keeps.
 pub const POOL_BYTES: usize = 32 * 1024 * 1024;
 
-/// Idle buffers, and the sum of their capacities.
+/// Size classes: buffer capacities are powers of two, up to 2^(CLASSES - 1).
+const CLASSES: usize = usize::BITS as usize;
+
+/// Idle buffers by size class (the log2 of their capacity), and the sum of
+/// their capacities.
 struct Free {
-    buffers: Vec<Vec<u8>>,
+    classes: [Vec<Vec<u8>>; CLASSES],
     bytes: usize,
 }
 
@@ -28,11 +36,18 @@ struct Pool {
 
 static GLOBAL: Pool = Pool::new();
 
+/// The class of buffers that can hold `len` bytes: the smallest power of
+/// two at least `len` (so a buffer is never more than twice too big).
+fn class_for(len: usize) -> Option<usize> {
+    len.checked_next_power_of_two()
+        .map(|c| c.trailing_zeros() as usize)
+}
+
 impl Pool {
     const fn new() -> Pool {
         Pool {
             free: Mutex::new(Free {
-                buffers: Vec::new(),
+                classes: [const { Vec::new() }; CLASSES],
                 bytes: 0,
             }),
         }
@@ -42,30 +57,32 @@ impl Pool {
         self.free.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A buffer of at least `len` bytes' capacity: an idle one that is not
-    /// more than twice too big, or a new one rounded up to a power of two
-    /// (so that messages of similar sizes share buffers).
+    /// A buffer of at least `len` bytes' capacity: an idle one of its size
+    /// class, or a new one (rounded up to a power of two, so that messages
+    /// of similar sizes share buffers).
     fn take(&self, len: usize) -> Vec<u8> {
+        let Some(class) = class_for(len) else {
+            return Vec::with_capacity(len);
+        };
         {
             let mut free = self.free();
-            let fits = free
-                .buffers
-                .iter()
-                .position(|b| b.capacity() >= len && b.capacity() / 2 <= len);
-            if let Some(i) = fits {
-                let buffer = free.buffers.swap_remove(i);
+            if let Some(buffer) = free.classes[class].pop() {
                 free.bytes -= buffer.capacity();
                 return buffer;
             }
         }
-        Vec::with_capacity(len.checked_next_power_of_two().unwrap_or(len))
+        Vec::with_capacity(1 << class)
     }
 
     fn give_back(&self, buffer: Vec<u8>) {
+        let cap = buffer.capacity();
+        if !cap.is_power_of_two() {
+            return;
+        }
         let mut free = self.free();
-        if free.bytes + buffer.capacity() <= POOL_BYTES {
-            free.bytes += buffer.capacity();
-            free.buffers.push(buffer);
+        if free.bytes + cap <= POOL_BYTES {
+            free.bytes += cap;
+            free.classes[cap.trailing_zeros() as usize].push(buffer);
         }
     }
 
@@ -197,6 +214,24 @@ mod tests {
     }
 
     #[test]
+    fn buffers_are_reused_only_within_their_size_class() {
+        let pool = pool();
+        let big = pool.copy(&vec![1u8; 64 * 1024]);
+        let big_at = big.as_ptr();
+        drop(big);
+        // 4 KiB is another class: a new buffer, not the idle 64 KiB one.
+        let small = pool.copy(&vec![2u8; 4096]);
+        assert_ne!(small.as_ptr(), big_at);
+        let small_at = small.as_ptr();
+        drop(small);
+        // Anything from 2 KiB + 1 to 4 KiB shares the 4 KiB class.
+        let again = pool.copy(&vec![3u8; 2049]);
+        assert_eq!(again.as_ptr(), small_at);
+        assert_eq!(again.len(), 2049);
+        assert_eq!(pool.copy(&vec![4u8; 40_000]).as_ptr(), big_at);
+    }
+
+    #[test]
     fn the_pool_is_bounded() {
         let pool = pool();
         let len = POOL_BYTES / 4 + 1;
@@ -204,11 +239,9 @@ mod tests {
         drop(copies);
         let free = pool.free();
         assert!(free.bytes <= POOL_BYTES);
-        assert_eq!(
-            free.bytes,
-            free.buffers.iter().map(Vec::capacity).sum::<usize>()
-        );
-        assert!(!free.buffers.is_empty());
+        let held: Vec<&Vec<u8>> = free.classes.iter().flatten().collect();
+        assert_eq!(free.bytes, held.iter().map(|b| b.capacity()).sum::<usize>());
+        assert!(!held.is_empty());
     }
 
     #[test]

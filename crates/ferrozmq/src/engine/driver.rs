@@ -31,7 +31,7 @@ const DELIVER_BATCH: usize = 8;
 /// 4 KiB. While such a body is filled, each read also takes in up to one
 /// frame header behind it, so that a stream of large frames is read one
 /// syscall per frame with no copy beyond the kernel's.
-const BODY_MIN: usize = ferrozmq_proto::payload::POOLED_MIN;
+const BODY_MIN: usize = 64 * 1024;
 /// Largest body received that way: it is allocated when its header is
 /// seen, before the peer has sent it, so no more than a read of the
 /// ordinary path would reserve ([`input::MAX_READ`]). Larger frames are read into
