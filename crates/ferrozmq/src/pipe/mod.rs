@@ -244,6 +244,11 @@ impl Pipe {
     /// Conflation: drops the queued messages, keeps subscription items.
     fn drop_messages(&self, inner: &mut Inner) {
         inner.items.retain(|i| !i.is_message());
+        self.no_messages_left(inner);
+    }
+
+    /// Resets the counts once no message is queued any more.
+    fn no_messages_left(&self, inner: &mut Inner) {
         inner.msgs = 0;
         inner.paced_bytes = 0;
         self.paced_hint.store(0, Ordering::Relaxed);
@@ -406,9 +411,7 @@ impl Pipe {
         }
         if n == inner.items.len() && out.is_empty() {
             std::mem::swap(out, &mut inner.items);
-            inner.msgs = 0;
-            inner.paced_bytes = 0;
-            self.paced_hint.store(0, Ordering::Relaxed);
+            self.no_messages_left(&mut inner);
         } else {
             for _ in 0..n {
                 let item = inner.items.pop_front().expect("counted");
@@ -456,9 +459,7 @@ impl Pipe {
         } else {
             out.append(&mut inner.items);
         }
-        inner.msgs = 0;
-        inner.paced_bytes = 0;
-        self.paced_hint.store(0, Ordering::Relaxed);
+        self.no_messages_left(&mut inner);
         let first = out.pop_front().expect("non-empty");
         self.after_pop(inner);
         Pop::Item(first)
@@ -497,9 +498,7 @@ impl Pipe {
         let mut inner = self.lock();
         inner.reader_closed = true;
         inner.items.clear();
-        inner.msgs = 0;
-        inner.paced_bytes = 0;
-        self.paced_hint.store(0, Ordering::Relaxed);
+        self.no_messages_left(&mut inner);
         let n = inner.writer.clone();
         drop(inner);
         n.notify();
