@@ -116,6 +116,10 @@ fn a_send_timeout_bounds_the_pacing_wait() {
     let ep = push.last_endpoint().unwrap();
     let mut raw = RawPeer::connect(&ep);
     raw.handshake("PULL");
+    // The I/O thread attaches the peer once it has read the handshake; a
+    // send before that waits for a peer, which 1 ms may not cover on a
+    // busy machine. Wait for it, then hold every send to 1 ms.
+    push.send_timeout("first", TIMEOUT).unwrap();
     let (done_tx, done_rx) = mpsc::channel();
     let sender = std::thread::spawn(move || {
         for i in 0..12 {
