@@ -54,6 +54,22 @@ fn connections_that_can_do_nothing_use_no_cpu() {
         b"hello"
     );
     quiet("an idle connection (and the above)");
+
+    // Back-pressure both ways: a PULL that takes nothing, its pipe full at
+    // RCVHWM, the PUSH's pipe full at SNDHWM, the TCP buffers full between.
+    let stalled = ctx.socket(SocketType::Pull).unwrap();
+    stalled.set_rcvhwm(10).unwrap();
+    stalled.bind("tcp://127.0.0.1:*").unwrap();
+    let pusher = ctx.socket(SocketType::Push).unwrap();
+    pusher.set_sndhwm(10).unwrap();
+    pusher.set_linger(Some(Duration::ZERO)).unwrap();
+    pusher.connect(&stalled.last_endpoint().unwrap()).unwrap();
+    let payload = vec![7u8; 64 * 1024];
+    while pusher
+        .send_timeout(&payload[..], Duration::from_millis(200))
+        .is_ok()
+    {}
+    quiet("a stalled reader with every buffer full (and the above)");
 }
 
 /// User plus system time of this process, from /proc/self/stat (in clock
