@@ -70,6 +70,18 @@ fn connections_that_can_do_nothing_use_no_cpu() {
         .is_ok()
     {}
     quiet("a stalled reader with every buffer full (and the above)");
+
+    // A closed socket lingering (1 s) over a message for a silent peer.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let lingering = ctx.socket(SocketType::Push).unwrap();
+    lingering.set_linger(Some(Duration::from_secs(1))).unwrap();
+    lingering
+        .connect(&format!("tcp://{}", listener.local_addr().unwrap()))
+        .unwrap();
+    let (_silent_too, _) = listener.accept().unwrap();
+    lingering.send("queued").unwrap();
+    drop(lingering);
+    quiet("a closed socket lingering before its handshake (and the above)");
 }
 
 /// User plus system time of this process, from /proc/self/stat (in clock
