@@ -28,7 +28,7 @@ fn connections_that_can_do_nothing_use_no_cpu() {
     push.set_handshake_ivl(Some(Duration::from_secs(30)))
         .unwrap();
     push.connect(&ep).unwrap();
-    let (_silent, _) = listener.accept().unwrap();
+    let _silent = accept_within(&listener);
     push.send("queued").unwrap();
     quiet("waiting for a handshake with a message queued");
 
@@ -78,7 +78,7 @@ fn connections_that_can_do_nothing_use_no_cpu() {
     lingering
         .connect(&format!("tcp://{}", listener.local_addr().unwrap()))
         .unwrap();
-    let (_silent_too, _) = listener.accept().unwrap();
+    let _silent_too = accept_within(&listener);
     lingering.send("queued").unwrap();
     drop(lingering);
     quiet("a closed socket lingering before its handshake (and the above)");
@@ -99,4 +99,25 @@ fn cpu_time() -> std::time::Duration {
         .map(|f| f.parse().unwrap())
         .collect();
     std::time::Duration::from_millis((fields[0] + fields[1]) * 10)
+}
+
+/// The next connection on `listener`; fails the test after 10 s instead
+/// of waiting for ever.
+#[cfg(target_os = "linux")]
+fn accept_within(listener: &std::net::TcpListener) -> std::net::TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => return stream,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no connection within 10 s"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
 }
