@@ -100,7 +100,11 @@ impl Message {
 
     /// Sum of all frame sizes in bytes.
     pub fn byte_len(&self) -> usize {
-        self.frames().iter().map(Bytes::len).sum()
+        // Asked per message sent (pacing): no loop for the usual one frame.
+        match &self.frames {
+            Frames::One(b) => b.len(),
+            Frames::Many(v) => v.iter().map(Bytes::len).sum(),
+        }
     }
 
     fn make_many(&mut self) -> &mut Vec<Bytes> {
@@ -270,6 +274,7 @@ mod tests {
     fn single_and_multi() {
         let mut m = Message::from("a");
         assert_eq!(m.len(), 1);
+        assert_eq!(m.byte_len(), 1);
         m.push_front(Bytes::new());
         m.push_back("c");
         assert_eq!(
