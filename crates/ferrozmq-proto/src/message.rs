@@ -133,13 +133,16 @@ impl Message {
     /// Prepends a frame (for envelopes: routing ids, the empty delimiter).
     pub fn push_front(&mut self, frame: impl Into<Bytes>) {
         let frame = frame.into();
-        if let Frames::Many(v) = &self.frames {
-            if v.is_empty() {
-                self.frames = Frames::One(frame);
-                return;
+        match &mut self.frames {
+            Frames::Many(v) if v.is_empty() => self.frames = Frames::One(frame),
+            Frames::Many(v) => v.insert(0, frame),
+            // An envelope on a one-frame message (a ROUTER's routing id on
+            // each message it receives): one allocation of the right size.
+            Frames::One(b) => {
+                let b = std::mem::take(b);
+                self.frames = Frames::Many(vec![frame, b]);
             }
         }
-        self.make_many().insert(0, frame);
     }
 
     /// Removes and returns the first frame.
@@ -151,6 +154,14 @@ impl Message {
                 Some(b)
             }
             Frames::Many(v) if v.is_empty() => None,
+            // Down to one frame: back to the form without a `Vec`, freed
+            // here rather than by whichever thread drops the message.
+            Frames::Many(v) if v.len() == 2 => {
+                let last = v.pop().expect("two frames");
+                let first = v.pop().expect("two frames");
+                self.frames = Frames::One(last);
+                Some(first)
+            }
             Frames::Many(v) => Some(v.remove(0)),
         }
     }
@@ -292,6 +303,25 @@ mod tests {
         assert_eq!(e, Message::from("x"));
         assert_eq!(e.pop_front(), Some(Bytes::from("x")));
         assert!(e.is_empty());
+    }
+
+    #[test]
+    fn an_envelope_on_one_frame_comes_off_to_the_vec_free_form() {
+        let mut m = Message::from("body");
+        m.push_front(Bytes::from_static(b"id"));
+        match &m.frames {
+            Frames::Many(v) => assert_eq!(v.capacity(), 2, "allocated once, exactly"),
+            Frames::One(_) => panic!("two frames need the Vec"),
+        }
+        assert_eq!(m.pop_front(), Some(Bytes::from_static(b"id")));
+        assert!(matches!(m.frames, Frames::One(_)), "{m:?}");
+        assert_eq!(m, Message::from("body"));
+        // Three frames lose one and keep their order.
+        let mut m = Message::from(vec!["a", "b", "c"]);
+        assert_eq!(m.pop_front(), Some(Bytes::from("a")));
+        assert_eq!(m.frames(), &[Bytes::from("b"), Bytes::from("c")]);
+        assert_eq!(m.pop_front(), Some(Bytes::from("b")));
+        assert!(matches!(m.frames, Frames::One(_)));
     }
 
     #[test]
