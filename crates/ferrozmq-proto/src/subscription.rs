@@ -22,8 +22,17 @@ pub struct SubscriptionTrie<K> {
 
 #[derive(Debug, Clone)]
 struct Node<K> {
+    /// Sorted by key: a match found at one node (the usual case: everyone
+    /// subscribed to the same prefix) is already in order.
     subscribers: Vec<(K, u32)>,
     children: Vec<(u8, Node<K>)>,
+}
+
+impl<K: Copy + Ord> Node<K> {
+    /// Where `key` is in `subscribers`, or where it would go.
+    fn find(&self, key: K) -> Result<usize, usize> {
+        self.subscribers.binary_search_by_key(&key, |(k, _)| *k)
+    }
 }
 
 impl<K> Default for Node<K> {
@@ -64,9 +73,9 @@ impl<K: Copy + Ord> SubscriptionTrie<K> {
             node = &mut node.children[i].1;
         }
         let was_empty = node.subscribers.is_empty();
-        match node.subscribers.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, n)) => *n += 1,
-            None => node.subscribers.push((key, 1)),
+        match node.find(key) {
+            Ok(i) => node.subscribers[i].1 += 1,
+            Err(i) => node.subscribers.insert(i, (key, 1)),
         }
         was_empty
     }
@@ -80,7 +89,7 @@ impl<K: Copy + Ord> SubscriptionTrie<K> {
                 Err(_) => return false,
             }
         }
-        node.subscribers.iter().any(|(k, _)| *k == key)
+        node.find(key).is_ok()
     }
 
     /// Removes one subscription of `key` to `prefix`. Returns true if
@@ -89,10 +98,10 @@ impl<K: Copy + Ord> SubscriptionTrie<K> {
         fn go<K: Copy + Ord>(node: &mut Node<K>, prefix: &[u8], key: K) -> Option<bool> {
             let emptied = match prefix.split_first() {
                 None => {
-                    let i = node.subscribers.iter().position(|(k, _)| *k == key)?;
+                    let i = node.find(key).ok()?;
                     node.subscribers[i].1 -= 1;
                     if node.subscribers[i].1 == 0 {
-                        node.subscribers.swap_remove(i);
+                        node.subscribers.remove(i);
                     }
                     node.subscribers.is_empty()
                 }
@@ -120,8 +129,8 @@ impl<K: Copy + Ord> SubscriptionTrie<K> {
             key: K,
             out: &mut Vec<Vec<u8>>,
         ) {
-            if let Some(i) = node.subscribers.iter().position(|(k, _)| *k == key) {
-                node.subscribers.swap_remove(i);
+            if let Ok(i) = node.find(key) {
+                node.subscribers.remove(i);
                 if node.subscribers.is_empty() {
                     out.push(path.clone());
                 }
@@ -143,13 +152,24 @@ impl<K: Copy + Ord> SubscriptionTrie<K> {
     pub fn matches(&self, topic: &[u8], out: &mut Vec<K>) {
         let start = out.len();
         let mut node = &self.root;
-        out.extend(node.subscribers.iter().map(|(k, _)| *k));
+        let mut sources = 0;
+        let mut take = |node: &Node<K>, out: &mut Vec<K>| {
+            if !node.subscribers.is_empty() {
+                sources += 1;
+                out.extend(node.subscribers.iter().map(|(k, _)| *k));
+            }
+        };
+        take(node, out);
         for b in topic {
             match node.children.binary_search_by_key(b, |(c, _)| *c) {
                 Ok(i) => node = &node.children[i].1,
                 Err(_) => break,
             }
-            out.extend(node.subscribers.iter().map(|(k, _)| *k));
+            take(node, out);
+        }
+        if sources <= 1 {
+            // One node's list: sorted, each key once.
+            return;
         }
         out[start..].sort_unstable();
         let mut w = start;
@@ -241,6 +261,24 @@ mod tests {
         assert_eq!(hits(&t, b"xyz"), vec![7]);
         assert_eq!(hits(&t, b""), vec![7]);
         assert!(t.matches_any(b"anything"));
+    }
+
+    #[test]
+    fn one_prefix_answers_in_order_whatever_the_order_of_subscribing() {
+        let mut t = SubscriptionTrie::new();
+        for k in [9, 3, 7, 1, 5, 3] {
+            t.add(b"", k);
+        }
+        assert_eq!(hits(&t, b"topic"), vec![1, 3, 5, 7, 9]);
+        t.remove(b"", 3);
+        assert_eq!(hits(&t, b"topic"), vec![1, 3, 5, 7, 9], "3 had two");
+        t.remove(b"", 3);
+        t.remove_key(7);
+        assert_eq!(hits(&t, b"topic"), vec![1, 5, 9]);
+        // Several prefixes on the path: merged, each key once.
+        t.add(b"to", 5);
+        t.add(b"to", 2);
+        assert_eq!(hits(&t, b"topic"), vec![1, 2, 5, 9]);
     }
 
     #[test]
