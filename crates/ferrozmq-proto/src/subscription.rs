@@ -281,6 +281,80 @@ mod tests {
         assert_eq!(hits(&t, b"topic"), vec![1, 2, 5, 9]);
     }
 
+    /// Random adds, removes and departures against a plain list of counted
+    /// (prefix, key) subscriptions: every answer of the trie, and every
+    /// match for every short topic, agrees with the list.
+    #[test]
+    fn agrees_with_a_plain_model_under_random_operations() {
+        use std::collections::BTreeMap;
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let word = |next: &mut dyn FnMut(u64) -> u64| -> Vec<u8> {
+            (0..next(4)).map(|_| b"ab"[next(2) as usize]).collect()
+        };
+        let mut t = SubscriptionTrie::new();
+        let mut model: BTreeMap<(Vec<u8>, u32), u32> = BTreeMap::new();
+        let held = |m: &BTreeMap<(Vec<u8>, u32), u32>, p: &[u8]| m.keys().any(|(q, _)| q == p);
+        for _ in 0..4000 {
+            let key = next(6) as u32;
+            match next(10) {
+                0..=5 => {
+                    let p = word(&mut next);
+                    let first = !held(&model, &p);
+                    assert_eq!(t.add(&p, key), first, "add {p:?} {key}");
+                    *model.entry((p, key)).or_default() += 1;
+                }
+                6..=8 => {
+                    let p = word(&mut next);
+                    let had = model.contains_key(&(p.clone(), key));
+                    if let Some(n) = model.get_mut(&(p.clone(), key)) {
+                        *n -= 1;
+                        if *n == 0 {
+                            model.remove(&(p.clone(), key));
+                        }
+                    }
+                    let emptied = had && !held(&model, &p);
+                    assert_eq!(t.remove(&p, key), emptied, "remove {p:?} {key}");
+                }
+                _ => {
+                    let mine: Vec<Vec<u8>> = model
+                        .keys()
+                        .filter(|(_, k)| *k == key)
+                        .map(|(p, _)| p.clone())
+                        .collect();
+                    model.retain(|(_, k), _| *k != key);
+                    let mut want: Vec<Vec<u8>> =
+                        mine.into_iter().filter(|p| !held(&model, p)).collect();
+                    let mut gone = t.remove_key(key);
+                    want.sort();
+                    gone.sort();
+                    assert_eq!(gone, want, "remove_key {key}");
+                }
+            }
+            for len in 0..5 {
+                for bits in 0..1u32 << len {
+                    let topic: Vec<u8> =
+                        (0..len).map(|i| b"ab"[(bits >> i & 1) as usize]).collect();
+                    let mut want: Vec<u32> = model
+                        .keys()
+                        .filter(|(p, _)| topic.starts_with(p))
+                        .map(|(_, k)| *k)
+                        .collect();
+                    want.sort_unstable();
+                    want.dedup();
+                    assert_eq!(hits(&t, &topic), want, "matches {topic:?}");
+                    assert_eq!(t.matches_any(&topic), !want.is_empty());
+                }
+            }
+        }
+        assert_eq!(t.is_empty(), model.is_empty());
+    }
+
     #[test]
     fn remove_key_reports_orphaned_prefixes() {
         let mut t = SubscriptionTrie::new();
