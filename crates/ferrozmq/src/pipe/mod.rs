@@ -25,6 +25,7 @@
 //! the HWM as libzmq does.
 
 mod item;
+mod queue;
 mod ready;
 
 pub(crate) use item::PipeItem;
@@ -32,6 +33,7 @@ pub(crate) use ready::ReadyList;
 
 use crate::signal::Signal;
 use ferrozmq_proto::Message;
+use queue::Queue;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -90,8 +92,7 @@ pub(crate) struct Pipe {
 
 #[derive(Debug)]
 struct Inner {
-    items: VecDeque<PipeItem>,
-    msgs: usize,
+    queue: Queue,
     writer_closed: bool,
     reader_closed: bool,
     writer_blocked: bool,
@@ -150,8 +151,7 @@ impl Pipe {
             counts_paced: !matches!(reader, Notify::Signal(_)),
             paced_hint: AtomicUsize::new(0),
             inner: Mutex::new(Inner {
-                items: VecDeque::new(),
-                msgs: 0,
+                queue: Queue::default(),
                 writer_closed: false,
                 reader_closed: false,
                 writer_blocked: false,
@@ -187,7 +187,7 @@ impl Pipe {
         if inner.reader_closed {
             return Ok(0);
         }
-        if inner.items.is_empty() {
+        if inner.queue.is_empty() {
             if let Some(bypass) = &inner.bypass {
                 if bypass.try_send(&msg) {
                     return Ok(0);
@@ -227,29 +227,28 @@ impl Pipe {
         true
     }
 
-    /// Makes room for one more message (conflation) and counts it; false
-    /// (and the writer marked blocked) if the pipe is full.
+    /// Makes room for one more message (conflation); false (and the
+    /// writer marked blocked) if the pipe is full. The queue counts the
+    /// message when it is pushed.
     fn admit(&self, inner: &mut Inner) -> bool {
-        if self.conflate && inner.msgs > 0 {
+        if self.conflate && inner.queue.msgs() > 0 {
             self.drop_messages(inner);
         }
-        if inner.msgs >= self.hwm {
+        if inner.queue.msgs() >= self.hwm {
             inner.writer_blocked = true;
             return false;
         }
-        inner.msgs += 1;
         true
     }
 
     /// Conflation: drops the queued messages, keeps subscription items.
     fn drop_messages(&self, inner: &mut Inner) {
-        inner.items.retain(|i| !i.is_message());
+        inner.queue.retain(|i| !i.is_message());
         self.no_messages_left(inner);
     }
 
-    /// Resets the counts once no message is queued any more.
+    /// Resets the paced bytes once no message is queued any more.
     fn no_messages_left(&self, inner: &mut Inner) {
-        inner.msgs = 0;
         inner.paced_bytes = 0;
         self.paced_hint.store(0, Ordering::Relaxed);
     }
@@ -328,7 +327,10 @@ impl Pipe {
     /// if everything fit. One lock and at most one wake-up per batch.
     pub(crate) fn push_batch(&self, batch: &mut VecDeque<PipeItem>) -> bool {
         // Counted before locking: when the reader keeps up, the pipe is
-        // empty and the whole batch moves in by a swap of the two queues.
+        // empty and the whole batch moves in by a swap of the two queues;
+        // when it lags, the batch moves in whole as a segment of the queue
+        // (only where no bytes are counted for pacing: a reader takes a
+        // segment at a time and would not know its bytes).
         let (msgs, paced) = batch.iter().fold((0, 0), |(m, p), item| {
             (m + usize::from(item.is_message()), p + self.paced_len(item))
         });
@@ -337,28 +339,26 @@ impl Pipe {
             batch.clear();
             return true;
         }
-        let was_empty = inner.items.is_empty();
-        if was_empty && !self.conflate && msgs <= self.hwm - inner.msgs {
-            std::mem::swap(batch, &mut inner.items);
-            inner.msgs += msgs;
+        let was_empty = inner.queue.is_empty();
+        let fits = !self.conflate && msgs <= self.hwm.saturating_sub(inner.queue.msgs());
+        if fits && (was_empty || !self.counts_paced) && inner.queue.move_in(batch, msgs) {
             self.add_paced(&mut inner, paced);
         }
         while let Some(item) = batch.pop_front() {
             if item.is_message() {
-                if self.conflate && inner.msgs > 0 {
+                if self.conflate && inner.queue.msgs() > 0 {
                     self.drop_messages(&mut inner);
                 }
-                if inner.msgs >= self.hwm {
+                if inner.queue.msgs() >= self.hwm {
                     batch.push_front(item);
                     inner.writer_blocked = true;
                     break;
                 }
-                inner.msgs += 1;
                 self.add_paced(&mut inner, self.paced_len(&item));
             }
-            inner.items.push_back(item);
+            inner.queue.push_back(item);
         }
-        let notify = (was_empty && !inner.items.is_empty()).then(|| {
+        let notify = (was_empty && !inner.queue.is_empty()).then(|| {
             inner.report_ready();
             inner.reader.clone()
         });
@@ -370,8 +370,8 @@ impl Pipe {
     }
 
     fn push_locked(&self, mut inner: MutexGuard<'_, Inner>, item: PipeItem) {
-        let was_empty = inner.items.is_empty();
-        inner.items.push_back(item);
+        let was_empty = inner.queue.is_empty();
+        inner.queue.push_back(item);
         if was_empty {
             inner.report_ready();
             let n = inner.reader.clone();
@@ -384,11 +384,10 @@ impl Pipe {
     #[cfg(test)]
     pub(crate) fn pop(&self) -> Pop {
         let mut inner = self.lock();
-        let popped = inner.items.pop_front();
+        let popped = inner.queue.pop_front();
         match popped {
             Some(item) => {
                 if item.is_message() {
-                    inner.msgs -= 1;
                     self.remove_paced(&mut inner, self.paced_len(&item));
                 }
                 self.after_pop(inner);
@@ -399,24 +398,26 @@ impl Pipe {
         }
     }
 
-    /// Pops up to `max` items into `out`: one lock per batch. When all
-    /// queued items fit and `out` is empty, the two queues are swapped, so
-    /// the lock is held for a few instructions whatever the batch's size
-    /// (a writer that finds it taken would otherwise sleep on it).
+    /// Pops up to `max` items (of the queue's first segment) into `out`:
+    /// one lock per batch. When the whole segment fits and `out` is empty,
+    /// the two queues are swapped, so the lock is held for a few
+    /// instructions whatever the batch's size (a writer that finds it taken
+    /// would otherwise sleep on it).
     pub(crate) fn pop_batch(&self, out: &mut VecDeque<PipeItem>, max: usize) -> usize {
         let mut inner = self.lock();
-        let n = inner.items.len().min(max);
+        let n = inner.queue.head_len().min(max);
         if n == 0 {
             return 0;
         }
-        if n == inner.items.len() && out.is_empty() {
-            std::mem::swap(out, &mut inner.items);
-            self.no_messages_left(&mut inner);
+        if n == inner.queue.head_len() && out.is_empty() {
+            inner.queue.take_head(out);
+            if inner.queue.is_empty() {
+                self.no_messages_left(&mut inner);
+            }
         } else {
             for _ in 0..n {
-                let item = inner.items.pop_front().expect("counted");
+                let item = inner.queue.pop_front().expect("counted");
                 if item.is_message() {
-                    inner.msgs -= 1;
                     self.remove_paced(&mut inner, self.paced_len(&item));
                 }
                 out.push_back(item);
@@ -426,8 +427,10 @@ impl Pipe {
         n
     }
 
-    /// Moves everything queued into `out` (one lock for the whole batch);
-    /// the reader then serves messages from `out` without locking.
+    /// Moves what is queued (the queue's first segment: all of it unless the
+    /// reader lagged behind several batches) into `out`, one lock for the
+    /// whole batch; the reader then serves messages from `out` without
+    /// locking.
     #[cfg(test)]
     pub(crate) fn pop_all(&self, out: &mut VecDeque<PipeItem>) -> Pop {
         self.pop_all_or_park(out, None)
@@ -442,7 +445,7 @@ impl Pipe {
         park: Option<(&Arc<ReadyList>, usize)>,
     ) -> Pop {
         let mut inner = self.lock();
-        if inner.items.is_empty() {
+        if inner.queue.is_empty() {
             if inner.writer_closed {
                 return Pop::Closed;
             }
@@ -454,12 +457,10 @@ impl Pipe {
             }
             return Pop::Empty;
         }
-        if out.is_empty() {
-            std::mem::swap(out, &mut inner.items);
-        } else {
-            out.append(&mut inner.items);
+        inner.queue.take_head(out);
+        if inner.queue.is_empty() {
+            self.no_messages_left(&mut inner);
         }
-        self.no_messages_left(&mut inner);
         let first = out.pop_front().expect("non-empty");
         self.after_pop(inner);
         Pop::Item(first)
@@ -467,7 +468,7 @@ impl Pipe {
 
     fn after_pop(&self, mut inner: MutexGuard<'_, Inner>) {
         inner.pops += 1;
-        let room = inner.writer_blocked && inner.msgs <= self.lwm;
+        let room = inner.writer_blocked && inner.queue.msgs() <= self.lwm;
         let paced = inner.pacing && inner.paced_bytes <= PACE_BUDGET / 2;
         if room || paced {
             inner.writer_blocked &= !room;
@@ -480,7 +481,7 @@ impl Pipe {
 
     /// Number of queued items.
     pub(crate) fn len(&self) -> usize {
-        self.lock().items.len()
+        self.lock().queue.len()
     }
 
     /// The writer will send nothing more; the reader may drain what is queued.
@@ -497,7 +498,7 @@ impl Pipe {
     pub(crate) fn close_reader(&self) {
         let mut inner = self.lock();
         inner.reader_closed = true;
-        inner.items.clear();
+        inner.queue.clear();
         self.no_messages_left(&mut inner);
         let n = inner.writer.clone();
         drop(inner);
@@ -509,7 +510,7 @@ impl Pipe {
     pub(crate) fn set_reader(&self, reader: Notify) {
         let mut inner = self.lock();
         inner.reader = reader.clone();
-        let pending = !inner.items.is_empty();
+        let pending = !inner.queue.is_empty();
         drop(inner);
         if pending {
             reader.notify();
@@ -529,7 +530,7 @@ impl Pipe {
     /// Removes queued subscription items (they are about to be re-sent as a
     /// snapshot) and keeps messages in order.
     pub(crate) fn purge_control(&self) {
-        self.lock().items.retain(PipeItem::is_message);
+        self.lock().queue.retain(PipeItem::is_message);
     }
 }
 
@@ -671,14 +672,14 @@ mod tests {
         );
         let counts = |p: &Pipe| {
             let inner = p.lock();
-            (inner.msgs, inner.paced_bytes)
+            (inner.queue.msgs(), inner.paced_bytes)
         };
         assert_eq!(counts(&p), (0, 0));
         // A batch beyond the HWM moves in part; the rest stays in order.
         let mut batch: VecDeque<_> = (10..16).map(|i| PipeItem::Msg(big(i))).collect();
         assert!(!p.push_batch(&mut batch));
         assert_eq!(batch.len(), 2);
-        assert_eq!(p.lock().msgs, 4);
+        assert_eq!(p.lock().queue.msgs(), 4);
         // A part of the queue comes out item by item, counts follow.
         out.clear();
         assert_eq!(p.pop_batch(&mut out, 3), 3);
@@ -688,6 +689,51 @@ mod tests {
         assert_eq!(p.pop_batch(&mut out, 10), 3);
         let firsts: Vec<u8> = texts(&out).iter().map(|t| t[0]).collect();
         assert_eq!(firsts, [13, 14, 15]);
+    }
+
+    #[test]
+    fn a_lagging_reader_gets_batches_as_segments_in_order_with_the_hwm_kept() {
+        let reader = Arc::new(Signal::new());
+        let writer = Arc::new(Signal::new());
+        let p = Pipe::new(
+            100,
+            Notify::Signal(reader.clone()),
+            Notify::Signal(writer.clone()),
+        );
+        let n = |i: usize| PipeItem::Msg(msg(&i.to_string()));
+        for i in 0..10 {
+            p.try_push(msg(&i.to_string())).unwrap();
+        }
+        let mut batch: VecDeque<_> = (10..60).map(n).collect();
+        assert!(p.push_batch(&mut batch));
+        let mut batch: VecDeque<_> = (60..160).map(n).collect();
+        assert!(!p.push_batch(&mut batch), "40 of 100 fit under the HWM");
+        assert_eq!(batch.len(), 60);
+        assert_eq!((p.len(), p.lock().queue.msgs()), (100, 100));
+        let seen = writer.epoch();
+        let mut out = VecDeque::new();
+        let mut got = Vec::new();
+        let mut turns = 0;
+        loop {
+            match p.pop_all(&mut out) {
+                Pop::Item(first) => got.extend(std::iter::once(first).chain(out.drain(..))),
+                _ => break,
+            }
+            turns += 1;
+            if turns == 1 {
+                assert_eq!(writer.epoch(), seen, "90 left: above the low-water mark");
+            }
+        }
+        assert!(turns >= 2, "the lagging batch came as a segment of its own");
+        assert_ne!(writer.epoch(), seen, "woken once drained");
+        let texts: Vec<String> = got
+            .into_iter()
+            .map(|i| String::from_utf8(i.into_message().unwrap()[0].to_vec()).unwrap())
+            .collect();
+        let want: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        assert_eq!(texts, want);
+        assert!(p.push_batch(&mut batch), "room again");
+        assert_eq!(p.lock().queue.msgs(), 60);
     }
 
     #[test]
