@@ -415,13 +415,11 @@ impl Pipe {
                 self.no_messages_left(&mut inner);
             }
         } else {
-            for _ in 0..n {
-                let item = inner.queue.pop_front().expect("counted");
-                if item.is_message() {
-                    self.remove_paced(&mut inner, self.paced_len(&item));
-                }
-                out.push_back(item);
-            }
+            let mut paced = 0;
+            inner
+                .queue
+                .take_some(n, out, |item| paced += self.paced_len(item));
+            self.remove_paced(&mut inner, paced);
         }
         self.after_pop(inner);
         n

@@ -35,11 +35,13 @@ const REFILL_MAX: usize = 1024;
 
 impl Queue {
     /// Messages queued (subscription items are not counted).
+    #[inline]
     pub(super) fn msgs(&self) -> usize {
         self.head_msgs + self.later_msgs
     }
 
     /// Whether nothing is queued (the head is empty only then).
+    #[inline]
     pub(super) fn is_empty(&self) -> bool {
         self.head.is_empty()
     }
@@ -50,19 +52,22 @@ impl Queue {
     }
 
     /// Appends one item at the end.
+    #[inline(always)]
     pub(super) fn push_back(&mut self, item: PipeItem) {
         let m = usize::from(item.is_message());
-        match self.later.back_mut() {
-            Some((segment, msgs)) => {
-                segment.push_back(item);
-                *msgs += m;
-                self.later_msgs += m;
-            }
-            None => {
-                self.head.push_back(item);
-                self.head_msgs += m;
-            }
+        if self.later.is_empty() {
+            self.head.push_back(item);
+            self.head_msgs += m;
+        } else {
+            self.push_back_later(item, m);
         }
+    }
+
+    fn push_back_later(&mut self, item: PipeItem, m: usize) {
+        let (segment, msgs) = self.later.back_mut().expect("not empty");
+        segment.push_back(item);
+        *msgs += m;
+        self.later_msgs += m;
     }
 
     /// Moves all of `batch` (holding `msgs` messages) to the end without
@@ -110,7 +115,8 @@ impl Queue {
         moved
     }
 
-    /// Takes the first item.
+    /// Takes the first item (tests; readers take segments or runs).
+    #[cfg(test)]
     pub(super) fn pop_front(&mut self) -> Option<PipeItem> {
         let item = self.head.pop_front()?;
         self.head_msgs -= usize::from(item.is_message());
@@ -120,7 +126,28 @@ impl Queue {
         Some(item)
     }
 
+    /// Moves the first `n` items of the first segment (`n` at most its
+    /// length) into `out`, showing each to `each` on the way.
+    pub(super) fn take_some(
+        &mut self,
+        n: usize,
+        out: &mut VecDeque<PipeItem>,
+        mut each: impl FnMut(&PipeItem),
+    ) {
+        let mut msgs = 0;
+        for item in self.head.drain(..n) {
+            msgs += usize::from(item.is_message());
+            each(&item);
+            out.push_back(item);
+        }
+        self.head_msgs -= msgs;
+        if self.head.is_empty() {
+            self.promote();
+        }
+    }
+
     /// Items in the first segment (a reader may take fewer than all).
+    #[inline]
     pub(super) fn head_len(&self) -> usize {
         self.head.len()
     }
