@@ -22,3 +22,6 @@ mod fast_path;
 
 #[path = "it/pacing.rs"]
 mod pacing;
+
+#[path = "it/lagging.rs"]
+mod lagging;

@@ -1,0 +1,67 @@
+//! A reader that lags behind its connections: the I/O thread delivers
+//! decoded batches into pipes that are not empty, which then hold them as
+//! segments of their own (pipe/queue.rs). Whatever the interleaving, every
+//! message arrives once, intact, in its peer's order, and the HWM still
+//! holds the writers back.
+
+use crate::support::{bind_endpoints, TIMEOUT};
+use ferrozmq::{Context, SocketType};
+use std::time::Duration;
+
+const PEERS: u32 = 4;
+const EACH: u32 = 10_000;
+
+fn body(peer: u32, seq: u32) -> Vec<u8> {
+    let mut b = Vec::with_capacity(8 + (seq % 40) as usize);
+    b.extend_from_slice(&peer.to_be_bytes());
+    b.extend_from_slice(&seq.to_be_bytes());
+    b.resize(8 + (seq % 40) as usize, (seq % 251) as u8);
+    b
+}
+
+#[test]
+fn a_lagging_pull_gets_every_peers_messages_in_order() {
+    for ep in bind_endpoints() {
+        let ctx = Context::new();
+        let pull = ctx.socket(SocketType::Pull).unwrap();
+        pull.set_rcvhwm(3_000).unwrap();
+        pull.bind(&ep).unwrap();
+        let at = pull.last_endpoint().unwrap();
+        let senders: Vec<_> = (0..PEERS)
+            .map(|peer| {
+                let push = ctx.socket(SocketType::Push).unwrap();
+                push.set_sndtimeo(Some(TIMEOUT)).unwrap();
+                push.connect(&at).unwrap();
+                std::thread::spawn(move || {
+                    for seq in 0..EACH {
+                        push.send(body(peer, seq)).unwrap();
+                    }
+                    push
+                })
+            })
+            .collect();
+        // Lag: let the connections fill the pipes (up to the HWM) while
+        // nobody reads, then read in spurts with pauses.
+        std::thread::sleep(Duration::from_millis(200));
+        let mut next = [0u32; PEERS as usize];
+        for i in 0..PEERS * EACH {
+            if i % 5_000 == 4_999 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let m = pull.recv_timeout(TIMEOUT).unwrap();
+            let peer = u32::from_be_bytes(m[0][..4].try_into().unwrap());
+            let seq = u32::from_be_bytes(m[0][4..8].try_into().unwrap());
+            assert_eq!(seq, next[peer as usize], "peer {peer} in order over {ep}");
+            assert_eq!(m[0][..], body(peer, seq)[..], "intact over {ep}");
+            next[peer as usize] += 1;
+        }
+        assert!(next.iter().all(|&n| n == EACH));
+        for s in senders {
+            drop(s.join().unwrap());
+        }
+        assert!(
+            pull.recv_timeout(Duration::from_millis(50)).is_err(),
+            "nothing more"
+        );
+    }
+}
