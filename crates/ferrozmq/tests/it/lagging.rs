@@ -2,13 +2,20 @@
 //! decoded batches into pipes that are not empty, which then hold them as
 //! segments of their own (pipe/queue.rs). Whatever the interleaving, every
 //! message arrives once, intact, in its peer's order, and the HWM still
-//! holds the writers back.
+//! holds the writers back. Half of the peers are libzmq's.
 
 use crate::support::{bind_endpoints, TIMEOUT};
 use ferrozmq::{Context, SocketType};
 use std::time::Duration;
 
 const PEERS: u32 = 4;
+
+/// A sending socket, kept open until the reader is done.
+#[allow(dead_code)]
+enum Peer {
+    Ferro(ferrozmq::Socket),
+    Zmq(zmq::Socket),
+}
 const EACH: u32 = 10_000;
 
 fn body(peer: u32, seq: u32) -> Vec<u8> {
@@ -27,17 +34,31 @@ fn a_lagging_pull_gets_every_peers_messages_in_order() {
         pull.set_rcvhwm(3_000).unwrap();
         pull.bind(&ep).unwrap();
         let at = pull.last_endpoint().unwrap();
+        let zctx = zmq::Context::new();
         let senders: Vec<_> = (0..PEERS)
             .map(|peer| {
-                let push = ctx.socket(SocketType::Push).unwrap();
-                push.set_sndtimeo(Some(TIMEOUT)).unwrap();
-                push.connect(&at).unwrap();
-                std::thread::spawn(move || {
-                    for seq in 0..EACH {
-                        push.send(body(peer, seq)).unwrap();
-                    }
-                    push
-                })
+                if peer % 2 == 0 {
+                    let push = ctx.socket(SocketType::Push).unwrap();
+                    push.set_sndtimeo(Some(TIMEOUT)).unwrap();
+                    push.connect(&at).unwrap();
+                    std::thread::spawn(move || {
+                        for seq in 0..EACH {
+                            push.send(body(peer, seq)).unwrap();
+                        }
+                        Peer::Ferro(push)
+                    })
+                } else {
+                    let push = zctx.socket(zmq::PUSH).unwrap();
+                    push.set_sndtimeo(TIMEOUT.as_millis() as i32).unwrap();
+                    push.set_linger(0).unwrap();
+                    push.connect(&at).unwrap();
+                    std::thread::spawn(move || {
+                        for seq in 0..EACH {
+                            push.send(body(peer, seq), 0).unwrap();
+                        }
+                        Peer::Zmq(push)
+                    })
+                }
             })
             .collect();
         // Lag: let the connections fill the pipes (up to the HWM) while
@@ -56,9 +77,10 @@ fn a_lagging_pull_gets_every_peers_messages_in_order() {
             next[peer as usize] += 1;
         }
         assert!(next.iter().all(|&n| n == EACH));
-        for s in senders {
-            drop(s.join().unwrap());
-        }
+        // The sockets stay open until everything has arrived (libzmq's
+        // with LINGER 0 would drop what it has not written yet).
+        let peers: Vec<Peer> = senders.into_iter().map(|s| s.join().unwrap()).collect();
+        drop(peers);
         assert!(
             pull.recv_timeout(Duration::from_millis(50)).is_err(),
             "nothing more"
