@@ -258,6 +258,21 @@ mod tests {
     }
 
     #[test]
+    fn several_segments_come_out_in_the_order_they_went_in() {
+        let mut q = Queue::default();
+        q.push_back(msg(0));
+        for start in [1, 21, 41] {
+            let mut batch: VecDeque<PipeItem> = (start..start + 20).map(msg).collect();
+            assert!(q.move_in(&mut batch, 20));
+        }
+        q.push_back(msg(61));
+        assert_eq!(q.msgs(), 62);
+        let want: Vec<String> = (0..62).map(|i| i.to_string()).collect();
+        assert_eq!(drain(&mut q), want);
+        assert_eq!((q.msgs(), q.len()), (0, 0));
+    }
+
+    #[test]
     fn batches_move_by_swap_into_an_empty_queue_and_by_copy_where_room_is() {
         let mut q = Queue::default();
         let mut batch: VecDeque<PipeItem> = VecDeque::with_capacity(64);
