@@ -483,10 +483,9 @@ impl Connection {
         for (i, frame) in frames.iter().enumerate() {
             let more = i < last;
             if frame.len() >= LARGE_FRAME {
-                self.transmit
-                    .stage(|out| encode_header(out, more, false, frame.len()));
-                self.transmit.body(frame);
+                self.queue_frame(frame.clone(), more);
             } else {
+                // No clone for a frame that is copied anyway.
                 self.transmit.stage(|out| {
                     encode_header(out, more, false, frame.len());
                     out.extend_from_slice(frame);
@@ -494,6 +493,42 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// Like [`send`](Connection::send), taking the message: its large
+    /// frames move to the transmit queue without touching their reference
+    /// counts.
+    pub fn send_owned(&mut self, msg: Message) -> Result<(), NotReady> {
+        if !self.is_ready() {
+            return Err(NotReady);
+        }
+        match msg.into_single() {
+            Ok(frame) => self.queue_frame(frame, false),
+            Err(msg) if msg.is_empty() => self
+                .transmit
+                .stage(|out| encode_header(out, false, false, 0)),
+            Err(msg) => {
+                let last = msg.len() - 1;
+                for (i, frame) in msg.into_frames().into_iter().enumerate() {
+                    self.queue_frame(frame, i < last);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn queue_frame(&mut self, frame: Bytes, more: bool) {
+        if frame.len() >= LARGE_FRAME {
+            self.transmit
+                .stage(|out| encode_header(out, more, false, frame.len()));
+            self.transmit.body(frame);
+        } else {
+            self.transmit.stage(|out| {
+                encode_header(out, more, false, frame.len());
+                out.extend_from_slice(&frame);
+            });
+        }
     }
 
     /// Queues a message of one frame, copying `body` (for small frames held
@@ -553,6 +588,12 @@ impl Connection {
     /// Fills `dst` with the queued bytes, in order, for a vectored write.
     pub fn transmit_slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
         self.transmit.slices(dst)
+    }
+
+    /// How many slices [`transmit_slices`](Connection::transmit_slices)
+    /// would fill at most.
+    pub fn transmit_slice_count(&self) -> usize {
+        self.transmit.slice_count()
     }
 
     /// Marks `n` queued bytes as written.

@@ -83,6 +83,15 @@ impl Message {
         }
     }
 
+    /// The frame of a one-frame message, or the message back.
+    pub(crate) fn into_single(self) -> Result<Bytes, Message> {
+        match self.frames {
+            Frames::One(b) => Ok(b),
+            Frames::Many(mut v) if v.len() == 1 => Ok(v.pop().unwrap_or_default()),
+            frames => Err(Message { frames }),
+        }
+    }
+
     /// Iterates over the frames.
     pub fn iter(&self) -> std::slice::Iter<'_, Bytes> {
         self.frames().iter()

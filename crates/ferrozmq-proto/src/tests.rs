@@ -146,6 +146,48 @@ fn send_slice_puts_the_same_bytes_on_the_wire_as_send() {
 }
 
 #[test]
+fn send_owned_puts_the_same_bytes_on_the_wire_as_send() {
+    let mut p = Pair::new(SocketType::Dealer, SocketType::Dealer);
+    handshake(&mut p);
+    drain_transmit(&mut p.a);
+    let large = Bytes::from(vec![5u8; transmit::LARGE_FRAME + 3]);
+    let messages = [
+        Message::new(),
+        Message::from(&b"small"[..]),
+        Message::from(large.clone()),
+        Message::from_frames(vec![large.clone()]),
+        Message::from_frames(vec![Bytes::from_static(b"id"), large.clone(), Bytes::new()]),
+        Message::from_frames(vec![large.clone(), large.clone()]),
+    ];
+    for msg in messages {
+        p.a.send(&msg).unwrap();
+        let by_reference = drain_transmit(&mut p.a);
+        p.a.send_owned(msg.clone()).unwrap();
+        assert_eq!(drain_transmit(&mut p.a), by_reference);
+        // And they arrive as the message sent.
+        p.a.send_owned(msg.clone()).unwrap();
+        p.drive().unwrap();
+        let got: Vec<Message> = events(&mut p.b)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        let want = if msg.is_empty() {
+            Message::from(Bytes::new())
+        } else {
+            msg
+        };
+        assert_eq!(got, [want]);
+    }
+    assert_eq!(
+        conn(SocketType::Push, Instant::now()).send_owned(Message::from("x")),
+        Err(NotReady)
+    );
+}
+
+#[test]
 fn dealer_sends_libzmq_ready_bytes() {
     let mut c = conn(SocketType::Dealer, Instant::now());
     let mut peer = BytesMut::from(&Greeting::ours(MechanismName::NULL, false).encode()[..]);

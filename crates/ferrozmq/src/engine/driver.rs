@@ -366,7 +366,7 @@ impl Driver {
             while let Some(item) = w.out_batch.pop_front() {
                 // Cannot fail: the connection is ready.
                 let _ = match item {
-                    PipeItem::Msg(m) => w.conn.send(&m),
+                    PipeItem::Msg(m) => w.conn.send_owned(m),
                     PipeItem::Inline(i) => w.conn.send_slice(i.as_slice()),
                     PipeItem::Subscribe(t) => w.conn.subscribe(&t),
                     PipeItem::Cancel(t) => w.conn.cancel(&t),

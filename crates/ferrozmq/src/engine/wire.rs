@@ -23,6 +23,11 @@ use std::io::{self, IoSlice, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// Most slices per vectored write.
+const MAX_SLICES: usize = 128;
+/// Slice arrays for writes of up to this many slices are kept small.
+const FEW_SLICES: usize = 4;
+
 #[derive(Debug)]
 pub(super) struct Wire {
     pub(super) stream: Stream,
@@ -64,9 +69,18 @@ impl Wire {
             if self.conn.transmit_len() == 0 {
                 return Some(Flushed::All);
             }
-            let mut slices = [IoSlice::new(&[]); 128];
-            let n = self.conn.transmit_slices(&mut slices);
-            match self.stream.write_vectored(&slices[..n]) {
+            let result = if self.conn.transmit_slice_count() <= FEW_SLICES {
+                // Small writes (a request, a short burst) are common: do
+                // not fill a big array for them.
+                let mut slices = [IoSlice::new(&[]); FEW_SLICES];
+                let n = self.conn.transmit_slices(&mut slices);
+                self.stream.write_vectored(&slices[..n])
+            } else {
+                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                let n = self.conn.transmit_slices(&mut slices);
+                self.stream.write_vectored(&slices[..n])
+            };
+            match result {
                 Ok(0) => return Some(Flushed::Eof),
                 Ok(written) => self.conn.advance_transmit(written),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(Flushed::Blocked),
