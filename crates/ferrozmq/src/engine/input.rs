@@ -1,7 +1,6 @@
-//! [`Input`]: a connection's read buffer and how much to read next, shared
-//! (inside the `Wire`) by the driver and the receive bypass, so that either
-//! can read the next bytes and a partial frame left by one is completed by
-//! the other.
+//! [`Input`]: a connection's read buffer and how much to read next. It
+//! lives in the `Wire`, next to the stream and the protocol state; only the
+//! driver reads (there is no receive bypass: the send bypass writes only).
 
 use crate::transport::Stream;
 use bytes::BytesMut;
