@@ -35,6 +35,17 @@ pub mod fuzzing;
 #[cfg(test)]
 mod tests;
 
+/// A seeded xorshift generator for the model tests: `next(n)` is in `0..n`.
+#[cfg(test)]
+pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    }
+}
+
 pub use connection::{Connection, ConnectionConfig, Event, NotReady, PeerInfo};
 pub use error::{ConnectionError, IncompatiblePeer, ProtocolError};
 pub use message::Message;

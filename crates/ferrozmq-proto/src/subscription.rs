@@ -287,13 +287,7 @@ mod tests {
     #[test]
     fn agrees_with_a_plain_model_under_random_operations() {
         use std::collections::BTreeMap;
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::test_rng(0x2545_f491_4f6c_dd1d);
         let word = |next: &mut dyn FnMut(u64) -> u64| -> Vec<u8> {
             (0..next(4)).map(|_| b"ab"[next(2) as usize]).collect()
         };

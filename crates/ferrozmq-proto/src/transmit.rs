@@ -175,13 +175,8 @@ mod tests {
     /// byte for byte against a plain queue.
     #[test]
     fn agrees_with_a_plain_byte_queue() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move |bound: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % bound as u64) as usize
-        };
+        let mut rng = crate::test_rng(0x9E37_79B9_7F4A_7C15);
+        let mut next = move |bound: usize| rng(bound as u64) as usize;
         let mut t = Transmit::default();
         let mut model = std::collections::VecDeque::new();
         let mut fill = 0u8;
