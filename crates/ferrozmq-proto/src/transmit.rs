@@ -208,7 +208,7 @@ mod tests {
             assert_eq!(t.len(), model.len());
             let mut slots = [IoSlice::new(&[]); 4096];
             let n = t.slices(&mut slots);
-            assert!(n <= t.slice_count());
+            assert_eq!(n, t.slice_count(), "every piece is one slice");
             let pending: Vec<u8> = slots[..n].iter().flat_map(|s| s.iter().copied()).collect();
             assert!(
                 pending.iter().eq(model.iter()),
