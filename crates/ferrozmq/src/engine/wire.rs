@@ -23,10 +23,14 @@ use std::io::{self, IoSlice, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Most slices per vectored write.
-const MAX_SLICES: usize = 128;
-/// Slice arrays for writes of up to this many slices are kept small.
+/// Most slices per vectored write: Linux's and macOS's `IOV_MAX`, so that
+/// a write can take the driver's `TRANSMIT_HIGH` of 4 KiB messages (a
+/// header and a body slice each).
+const MAX_SLICES: usize = 1024;
+/// Slice arrays are sized to the write: filling a big one costs more than
+/// a small write (a request, a short burst).
 const FEW_SLICES: usize = 4;
+const SOME_SLICES: usize = 128;
 
 #[derive(Debug)]
 pub(super) struct Wire {
@@ -69,16 +73,13 @@ impl Wire {
             if self.conn.transmit_len() == 0 {
                 return Some(Flushed::All);
             }
-            let result = if self.conn.transmit_slice_count() <= FEW_SLICES {
-                // Small writes (a request, a short burst) are common: do
-                // not fill a big array for them.
-                let mut slices = [IoSlice::new(&[]); FEW_SLICES];
-                let n = self.conn.transmit_slices(&mut slices);
-                self.stream.write_vectored(&slices[..n])
+            let count = self.conn.transmit_slice_count();
+            let result = if count <= FEW_SLICES {
+                self.write_slices::<FEW_SLICES>()
+            } else if count <= SOME_SLICES {
+                self.write_slices::<SOME_SLICES>()
             } else {
-                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                let n = self.conn.transmit_slices(&mut slices);
-                self.stream.write_vectored(&slices[..n])
+                self.write_slices::<MAX_SLICES>()
             };
             match result {
                 Ok(0) => return Some(Flushed::Eof),
@@ -90,6 +91,13 @@ impl Wire {
         }
         // Budget spent with bytes left.
         None
+    }
+
+    /// One vectored write of up to `N` slices of the transmit queue.
+    fn write_slices<const N: usize>(&mut self) -> io::Result<usize> {
+        let mut slices = [IoSlice::new(&[]); N];
+        let n = self.conn.transmit_slices(&mut slices);
+        self.stream.write_vectored(&slices[..n])
     }
 }
 
