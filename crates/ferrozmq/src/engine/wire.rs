@@ -27,8 +27,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// a write can take the driver's `TRANSMIT_HIGH` of 4 KiB messages (a
 /// header and a body slice each).
 const MAX_SLICES: usize = 1024;
-/// Slice arrays are sized to the write: filling a big one costs more than
-/// a small write (a request, a short burst).
+/// Writes of up to this many slices fill a slice array on the stack of
+/// their size (a request, a short burst); larger ones a vector sized to
+/// the write.
 const FEW_SLICES: usize = 4;
 const SOME_SLICES: usize = 128;
 
@@ -42,6 +43,12 @@ pub(super) struct Wire {
     pub(super) out_batch: VecDeque<PipeItem>,
     /// The connection is over: the bypass must not touch it.
     pub(super) closed: bool,
+    /// Most slices the next write offers. A stream takes only so much per
+    /// write (a Unix socket ~200 KiB, loopback tcp several times that);
+    /// offering far more costs the kernel a copy of the whole slice list
+    /// for nothing. So it follows what the stream took: twice the slices
+    /// of the last short write, doubling after writes taken whole.
+    slice_cap: usize,
 }
 
 /// Outcome of writing the transmit queue.
@@ -64,6 +71,7 @@ impl Wire {
             input: Input::new(),
             out_batch: VecDeque::new(),
             closed: false,
+            slice_cap: SOME_SLICES,
         }))
     }
 
@@ -73,17 +81,20 @@ impl Wire {
             if self.conn.transmit_len() == 0 {
                 return Some(Flushed::All);
             }
-            let count = self.conn.transmit_slice_count();
+            let count = self.conn.transmit_slice_count().min(self.slice_cap);
             let result = if count <= FEW_SLICES {
-                self.write_slices::<FEW_SLICES>()
+                self.write_slices(&mut [IoSlice::new(&[]); FEW_SLICES])
             } else if count <= SOME_SLICES {
-                self.write_slices::<SOME_SLICES>()
+                self.write_slices(&mut [IoSlice::new(&[]); SOME_SLICES])
             } else {
-                self.write_slices::<MAX_SLICES>()
+                self.write_slices(&mut vec![IoSlice::new(&[]); count])
             };
             match result {
-                Ok(0) => return Some(Flushed::Eof),
-                Ok(written) => self.conn.advance_transmit(written),
+                Ok(Written { bytes: 0, .. }) => return Some(Flushed::Eof),
+                Ok(written) => {
+                    self.conn.advance_transmit(written.bytes);
+                    self.slice_cap = written.next_cap(self.slice_cap);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(Flushed::Blocked),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Some(Flushed::Failed(e)),
@@ -93,11 +104,49 @@ impl Wire {
         None
     }
 
-    /// One vectored write of up to `N` slices of the transmit queue.
-    fn write_slices<const N: usize>(&mut self) -> io::Result<usize> {
-        let mut slices = [IoSlice::new(&[]); N];
-        let n = self.conn.transmit_slices(&mut slices);
-        self.stream.write_vectored(&slices[..n])
+    /// One vectored write of as many slices of the transmit queue as
+    /// `slices` holds.
+    fn write_slices<'a>(&'a mut self, slices: &mut [IoSlice<'a>]) -> io::Result<Written> {
+        let offered = self.conn.transmit_slices(slices);
+        let slices = &slices[..offered];
+        let bytes = self.stream.write_vectored(slices)?;
+        // The slices the write reached, the last one possibly in part.
+        let mut reached = 0;
+        let mut covered = 0;
+        while covered < bytes {
+            covered += slices[reached].len();
+            reached += 1;
+        }
+        Ok(Written {
+            bytes,
+            offered,
+            reached,
+            whole: covered == bytes && reached == offered,
+        })
+    }
+}
+
+/// What one vectored write took.
+struct Written {
+    bytes: usize,
+    offered: usize,
+    reached: usize,
+    /// Every slice offered was written.
+    whole: bool,
+}
+
+impl Written {
+    /// The slice cap after this write (see `Wire::slice_cap`).
+    fn next_cap(&self, cap: usize) -> usize {
+        if self.whole {
+            if self.offered == cap {
+                (cap * 2).min(MAX_SLICES)
+            } else {
+                cap
+            }
+        } else {
+            (self.reached * 2).clamp(SOME_SLICES, MAX_SLICES)
+        }
     }
 }
 
@@ -138,5 +187,33 @@ impl Bypass for DirectSend {
             self.notify.notify();
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(offered: usize, reached: usize, whole: bool) -> Written {
+        Written {
+            bytes: 1,
+            offered,
+            reached,
+            whole,
+        }
+    }
+
+    #[test]
+    fn the_slice_cap_follows_what_the_stream_takes() {
+        // Whole writes that used every slice allowed: offer more next time,
+        // up to IOV_MAX.
+        assert_eq!(written(128, 128, true).next_cap(128), 256);
+        assert_eq!(written(1024, 1024, true).next_cap(1024), MAX_SLICES);
+        // Whole writes below the cap leave it alone.
+        assert_eq!(written(10, 10, true).next_cap(512), 512);
+        // A short write: twice what it reached, within the bounds.
+        assert_eq!(written(1024, 300, false).next_cap(1024), 600);
+        assert_eq!(written(256, 5, false).next_cap(256), SOME_SLICES);
+        assert_eq!(written(1024, 900, false).next_cap(1024), MAX_SLICES);
     }
 }
