@@ -114,6 +114,25 @@ impl Signal {
         }
         true
     }
+
+    /// Takes back a waker left by [`register`](Signal::register) that is
+    /// no longer waiting, so that notifications stop paying for it (a
+    /// thread that waited through a poller and was woken by something
+    /// else).
+    #[cfg_attr(
+        not(unix),
+        allow(dead_code, reason = "the receive bypass is unix-only")
+    )]
+    pub(crate) fn unregister(&self, waker: &Waker) {
+        if self.waiting.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let mut w = self.lock();
+        let before = w.wakers.len();
+        w.wakers.retain(|old| !old.will_wake(waker));
+        self.waiting
+            .fetch_sub(before - w.wakers.len(), Ordering::SeqCst);
+    }
 }
 
 #[cfg(test)]

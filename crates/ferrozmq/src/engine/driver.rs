@@ -6,7 +6,7 @@
 //! reading, which back-pressures the peer through TCP.
 
 use super::input;
-use super::wire::{self, DirectSend, Flushed, Wire};
+use super::wire::{self, stash_event, DirectSend, Flushed, Wire};
 use super::EngineNotify;
 use crate::pipe::{Notify, PipeItem};
 use crate::socket::core::{SendBypass, SocketCore};
@@ -14,8 +14,7 @@ use crate::socket::pattern::Peer;
 use crate::transport::Stream;
 use ferrozmq_proto::mechanism::Null;
 use ferrozmq_proto::payload::BodyBuffer;
-use ferrozmq_proto::{Connection, ConnectionError, Event, PeerInfo, SocketType};
-use std::collections::VecDeque;
+use ferrozmq_proto::{Connection, ConnectionError, PeerInfo, SocketType};
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -104,15 +103,13 @@ pub(super) struct Driver {
     pub(super) lingering: bool,
     pub(super) armed: Option<Instant>,
     notify: EngineNotify,
-    /// A large frame body being received (see [`BODY_MIN`]), and how much
-    /// of it has arrived.
-    body: Option<(BodyBuffer, usize)>,
     peer: Option<Peer>,
     /// The peer was attached by this driver (and is detached when it ends);
     /// otherwise it belongs to a connect session and outlives the connection.
     owns_peer: bool,
-    stash: VecDeque<PipeItem>,
-    read_blocked: bool,
+    /// The connection's key in the socket's receive bypass, if registered.
+    #[cfg(unix)]
+    direct_key: Option<usize>,
 }
 
 impl Driver {
@@ -134,11 +131,10 @@ impl Driver {
             lingering: false,
             armed: None,
             notify,
-            body: None,
             peer,
             owns_peer: false,
-            stash: VecDeque::new(),
-            read_blocked: false,
+            #[cfg(unix)]
+            direct_key: None,
         }
     }
 
@@ -176,6 +172,9 @@ impl Driver {
         // A lingering connection still reads: its handshake may be in
         // progress, and EOF must be seen. What arrives is dropped, since the
         // closed socket's inbound pipes refuse it.
+        if let Some(e) = w.failure.take() {
+            return Err(Closed::Protocol(e));
+        }
         self.read(&mut w)?;
         self.flush(&mut w)?;
         if self.lingering && self.drained_locked(&w) {
@@ -185,14 +184,14 @@ impl Driver {
     }
 
     fn read(&mut self, w: &mut Wire) -> Result<(), Closed> {
-        if self.read_blocked {
-            if !self.deliver_stash() {
+        if w.read_blocked {
+            if !w.deliver_stash() {
                 return Ok(());
             }
-            self.read_blocked = false;
+            w.read_blocked = false;
         }
         for _ in 0..READ_BUDGET {
-            let (read, want) = match &mut self.body {
+            let (read, want) = match &mut w.body {
                 Some((body, filled)) => {
                     // The body's rest, and one frame header behind it.
                     w.input.reserve(BODY_TAIL);
@@ -210,8 +209,8 @@ impl Driver {
             match read {
                 Ok(0) => {
                     // EOF is seen again once the pipe has room for the rest.
-                    if !self.deliver_stash() {
-                        self.read_blocked = true;
+                    if !w.deliver_stash() {
+                        w.read_blocked = true;
                         return Ok(());
                     }
                     return Err(Closed::Eof);
@@ -222,14 +221,14 @@ impl Driver {
                     // Traffic goes straight to the stash; the handshake's
                     // end is acted on once decoding stops.
                     let mut handshake = None;
-                    let stash = &mut self.stash;
+                    let stash = &mut w.stash;
                     let result = w.input.decode(&mut w.conn, |event| {
                         if let Some(info) = stash_event(stash, event) {
                             handshake = Some(info);
                         }
                     });
                     if let Some(info) = handshake {
-                        self.attach(info)?;
+                        self.attach(w, info)?;
                     }
                     // Messages decoded before an error are still delivered
                     // (`close` hands over what is left in the stash).
@@ -237,15 +236,15 @@ impl Driver {
                     self.start_body(w)?;
                     // A full read means more is likely waiting: read it
                     // before waking the reader, unless a batch is ready.
-                    let more = n == want && self.stash.len() < DELIVER_BATCH;
-                    if !more && !self.deliver_stash() {
-                        self.read_blocked = true;
+                    let more = n == want && w.stash.len() < DELIVER_BATCH;
+                    if !more && !w.deliver_stash() {
+                        w.read_blocked = true;
                         return Ok(());
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if !self.deliver_stash() {
-                        self.read_blocked = true;
+                    if !w.deliver_stash() {
+                        w.read_blocked = true;
                         return Ok(());
                     }
                     w.input.idle();
@@ -255,8 +254,8 @@ impl Driver {
                 Err(e) => return Err(Closed::Io(e)),
             }
         }
-        if !self.deliver_stash() {
-            self.read_blocked = true;
+        if !w.deliver_stash() {
+            w.read_blocked = true;
             return Ok(());
         }
         // Budget spent with data left: come back after the other connections.
@@ -268,13 +267,13 @@ impl Driver {
     /// any, and hands the body over once complete; returns how many of the
     /// `n` bytes went to the read buffer.
     fn fill_body(&mut self, w: &mut Wire, n: usize) -> Result<usize, Closed> {
-        let Some((body, filled)) = &mut self.body else {
+        let Some((body, filled)) = &mut w.body else {
             return Ok(n);
         };
         let taken = n.min(body.bytes_mut().len() - *filled);
         *filled += taken;
         if *filled == body.bytes_mut().len() {
-            let (body, _) = self.body.take().expect("checked above");
+            let (body, _) = w.body.take().expect("checked above");
             let result = w.conn.handle_body(body.into_bytes());
             self.process_events(w)?;
             result.map_err(Closed::Protocol)?;
@@ -285,7 +284,7 @@ impl Driver {
     /// If the input now starts with a large frame not all here yet, moves
     /// its header and the body bytes already read out of the read buffer.
     fn start_body(&mut self, w: &mut Wire) -> Result<(), Closed> {
-        if self.body.is_some() || w.input.valid == 0 {
+        if w.body.is_some() || w.input.valid == 0 {
             return Ok(());
         }
         let mut input = w.input.buf.split_to(w.input.valid);
@@ -293,7 +292,7 @@ impl Driver {
             Ok(Some(size)) => {
                 let mut body = BodyBuffer::new(size);
                 body.bytes_mut()[..input.len()].copy_from_slice(&input);
-                self.body = Some((body, input.len()));
+                w.body = Some((body, input.len()));
                 w.input.valid = 0;
                 Ok(())
             }
@@ -308,14 +307,14 @@ impl Driver {
 
     fn process_events(&mut self, w: &mut Wire) -> Result<(), Closed> {
         while let Some(event) = w.conn.poll_event() {
-            if let Some(info) = stash_event(&mut self.stash, event) {
-                self.attach(info)?;
+            if let Some(info) = stash_event(&mut w.stash, event) {
+                self.attach(w, info)?;
             }
         }
         Ok(())
     }
 
-    fn attach(&mut self, info: PeerInfo) -> Result<(), Closed> {
+    fn attach(&mut self, w: &mut Wire, info: PeerInfo) -> Result<(), Closed> {
         let peer = match self.peer.take() {
             Some(peer) => peer,
             None => {
@@ -330,6 +329,7 @@ impl Driver {
         };
         peer.out.set_reader(Notify::Engine(self.notify.clone()));
         peer.inp.set_writer(Notify::Engine(self.notify.clone()));
+        w.inbound = Some(peer.inp.clone());
         if self.socket.kind.uses_send_bypass() {
             peer.out.set_bypass(Some(Arc::new(DirectSend {
                 wire: self.wire.clone(),
@@ -337,25 +337,15 @@ impl Driver {
                 spaced: self.socket.bypass_ok.clone(),
             })));
         }
+        #[cfg(unix)]
+        if let Some(direct) = self.socket.direct_recv_for_connection() {
+            self.direct_key = direct.add(&self.wire, &w.stream, &self.notify);
+        }
         if matches!(self.socket.kind, SocketType::Sub | SocketType::XSub) {
             self.socket.refresh_subscriptions(&peer.out);
         }
         self.peer = Some(peer);
         Ok(())
-    }
-
-    /// Moves decoded items into the inbound pipe; false if it is full.
-    fn deliver_stash(&mut self) -> bool {
-        if self.stash.is_empty() {
-            return true;
-        }
-        match &self.peer {
-            Some(peer) => peer.inp.push_batch(&mut self.stash),
-            None => {
-                self.stash.clear();
-                true
-            }
-        }
     }
 
     fn fill_transmit(&mut self, w: &mut Wire) {
@@ -415,15 +405,20 @@ impl Driver {
     /// Ends the connection: one last non-blocking write (an ERROR command
     /// may be queued), then the pipes are detached or handed back.
     pub(super) fn close(mut self, registry: &mio::Registry) {
-        // Messages decoded before the end: to the reader, as far as its
-        // pipe has room (what does not fit is lost, as in libzmq).
-        self.deliver_stash();
         if let Some(peer) = &self.peer {
             peer.out.set_bypass(None);
         }
         {
             let mut w = wire::lock(&self.wire);
+            // Messages decoded before the end: to the reader, as far as its
+            // pipe has room (what does not fit is lost, as in libzmq).
+            w.deliver_stash();
+            w.inbound = None;
             w.closed = true;
+            #[cfg(unix)]
+            if let (Some(direct), Some(key)) = (self.socket.direct_recv(), self.direct_key) {
+                direct.remove(key, &w.stream);
+            }
             let mut slices = [IoSlice::new(&[]); 8];
             let n = w.conn.transmit_slices(&mut slices);
             if n > 0 && !self.connecting {
@@ -443,17 +438,4 @@ impl Driver {
             }
         }
     }
-}
-
-/// Queues a traffic event for the inbound pipe; the handshake's end comes
-/// back for the caller to act on.
-#[inline]
-fn stash_event(stash: &mut VecDeque<PipeItem>, event: Event) -> Option<PeerInfo> {
-    match event {
-        Event::Message(m) => stash.push_back(PipeItem::Msg(m)),
-        Event::Subscribe(t) => stash.push_back(PipeItem::Subscribe(t)),
-        Event::Cancel(t) => stash.push_back(PipeItem::Cancel(t)),
-        Event::HandshakeSucceeded(info) => return Some(info),
-    }
-    None
 }

@@ -1,6 +1,7 @@
 //! [`Input`]: a connection's read buffer and how much to read next. It
-//! lives in the `Wire`, next to the stream and the protocol state; only the
-//! driver reads (there is no receive bypass: the send bypass writes only).
+//! lives in the `Wire`, next to the stream and the protocol state: the
+//! driver reads into it, and so does a REQ or REP user thread waiting in
+//! `recv` (the receive bypass, `direct_recv.rs`).
 
 use crate::transport::Stream;
 use bytes::BytesMut;

@@ -12,11 +12,16 @@
 //! and the socket's pipes.
 
 mod backoff;
+#[cfg(unix)]
+mod direct_recv;
 mod driver;
 mod input;
 mod io_loop;
 mod timers;
 mod wire;
+
+#[cfg(unix)]
+pub(crate) use direct_recv::{DirectRecv, Waited};
 
 use crate::socket::core::SocketCore;
 use crate::socket::pattern::Peer;

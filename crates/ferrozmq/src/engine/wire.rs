@@ -1,6 +1,7 @@
 //! [`Wire`]: the parts of a connection that a user thread may drive too —
-//! the stream, the protocol state and the batch taken from the pipe — and
-//! [`DirectSend`], the send bypass built on it.
+//! the stream, the protocol state, the batch taken from the pipe and what
+//! was decoded for the inbound pipe — and [`DirectSend`], the send bypass
+//! built on it (the receive bypass is in `direct_recv.rs`).
 //!
 //! The bypass (DESIGN §2, "fast paths may bypass the I/O thread"): when a
 //! socket sends to a pipe that is empty, and the connection has nothing
@@ -15,9 +16,10 @@
 
 use super::input::Input;
 use super::EngineNotify;
-use crate::pipe::{Bypass, PipeItem};
+use crate::pipe::{Bypass, Pipe, PipeItem};
 use crate::transport::Stream;
-use ferrozmq_proto::{Connection, Message};
+use ferrozmq_proto::payload::BodyBuffer;
+use ferrozmq_proto::{Connection, ConnectionError, Event, Message, PeerInfo};
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +43,18 @@ pub(super) struct Wire {
     pub(super) input: Input,
     /// Items taken from the outbound pipe, not yet encoded.
     pub(super) out_batch: VecDeque<PipeItem>,
+    /// Decoded items not yet in the inbound pipe.
+    pub(super) stash: VecDeque<PipeItem>,
+    /// The inbound pipe was full: reading waits until it drains.
+    pub(super) read_blocked: bool,
+    /// A large frame body being received into a buffer of its own (see
+    /// `driver::BODY_MIN`), and how much of it has arrived.
+    pub(super) body: Option<(BodyBuffer, usize)>,
+    /// The pipe decoded messages go to, once the handshake is done.
+    pub(super) inbound: Option<Arc<Pipe>>,
+    /// A protocol error met by a user thread's read (the receive bypass):
+    /// the driver ends the connection with it.
+    pub(super) failure: Option<ConnectionError>,
     /// The connection is over: the bypass must not touch it.
     pub(super) closed: bool,
     /// Most slices the next write offers. A stream takes only so much per
@@ -70,6 +84,11 @@ impl Wire {
             conn,
             input: Input::new(),
             out_batch: VecDeque::new(),
+            stash: VecDeque::new(),
+            read_blocked: false,
+            body: None,
+            inbound: None,
+            failure: None,
             closed: false,
             slice_cap: SOME_SLICES,
         }))
@@ -102,6 +121,20 @@ impl Wire {
         }
         // Budget spent with bytes left.
         None
+    }
+
+    /// Moves decoded items into the inbound pipe; false if it is full.
+    pub(super) fn deliver_stash(&mut self) -> bool {
+        if self.stash.is_empty() {
+            return true;
+        }
+        match &self.inbound {
+            Some(pipe) => pipe.push_batch(&mut self.stash),
+            None => {
+                self.stash.clear();
+                true
+            }
+        }
     }
 
     /// One vectored write of as many slices of the transmit queue as
@@ -148,6 +181,19 @@ impl Written {
             (self.reached * 2).clamp(SOME_SLICES, MAX_SLICES)
         }
     }
+}
+
+/// Queues a traffic event for the inbound pipe; the handshake's end comes
+/// back for the caller to act on.
+#[inline]
+pub(super) fn stash_event(stash: &mut VecDeque<PipeItem>, event: Event) -> Option<PeerInfo> {
+    match event {
+        Event::Message(m) => stash.push_back(PipeItem::Msg(m)),
+        Event::Subscribe(t) => stash.push_back(PipeItem::Subscribe(t)),
+        Event::Cancel(t) => stash.push_back(PipeItem::Cancel(t)),
+        Event::HandshakeSucceeded(info) => return Some(info),
+    }
+    None
 }
 
 pub(super) fn lock(wire: &Mutex<Wire>) -> MutexGuard<'_, Wire> {

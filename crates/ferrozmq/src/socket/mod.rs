@@ -102,6 +102,18 @@ impl Wait {
         }
     }
 
+    /// For a blocking wait, its deadline (`Some(None)`: none); `None` for
+    /// a call that must not block.
+    #[cfg(unix)]
+    fn deadline(&mut self) -> Option<Option<Instant>> {
+        self.start();
+        match *self {
+            Wait::No => None,
+            Wait::Forever | Wait::Within(_) => Some(None),
+            Wait::Until(deadline) => Some(Some(deadline)),
+        }
+    }
+
     /// Sleeps on `signal` unless it moved past `seen`; the error to return
     /// if the wait is over.
     fn wait(&mut self, signal: &Signal, seen: u64) -> Result<()> {
@@ -126,6 +138,11 @@ impl Wait {
 impl Socket {
     pub(crate) fn new(core: Arc<SocketCore>, ctx: Context) -> Socket {
         Socket { core, _ctx: ctx }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn core(&self) -> &SocketCore {
+        &self.core
     }
 
     /// The socket's type.
@@ -158,6 +175,16 @@ impl Socket {
                 Ok(m) => return Ok(m),
                 Err(RecvError::Fail(e)) => return Err(e),
                 Err(RecvError::Empty) => {}
+            }
+            #[cfg(unix)]
+            if let Some(direct) = self.core.direct_recv() {
+                if let Some(deadline) = wait.deadline() {
+                    match direct.wait(&self.core.readable, seen, deadline) {
+                        crate::engine::Waited::Retry => continue,
+                        crate::engine::Waited::TimedOut => return Err(Error::Timeout),
+                        crate::engine::Waited::Unavailable => {}
+                    }
+                }
             }
             wait.wait(&self.core.readable, seen)?;
         }

@@ -3,7 +3,7 @@
 //! receiver sees one ordered, intact stream either way. A relaxed REQ can
 //! send bursts, so it exercises both paths.
 
-use crate::support::{bind_endpoints, TIMEOUT};
+use crate::support::{bind_endpoints, RawPeer, TIMEOUT};
 use ferrozmq::{Context, SocketType};
 use std::time::Duration;
 
@@ -68,5 +68,148 @@ fn req_rep_round_trips_over_the_bypass() {
             assert_eq!(reply[0], i.to_be_bytes()[..]);
         }
         server.join().unwrap();
+    }
+}
+
+/// A REP blocked in `recv` reads its stream itself (the receive bypass).
+/// Bursts larger than its receive HWM, and frames far larger than one
+/// read, must still arrive whole and in order: the bypass hands a full
+/// pipe and an unfinished frame over to the I/O thread.
+#[test]
+fn receive_bypass_hands_bursts_and_large_frames_to_the_driver() {
+    for ep in bind_endpoints() {
+        let ctx = Context::new();
+        let rep = ctx.socket(SocketType::Rep).unwrap();
+        rep.set_rcvhwm(4).unwrap();
+        rep.bind(&ep).unwrap();
+        let dealer = ctx.socket(SocketType::Dealer).unwrap();
+        dealer.connect(&rep.last_endpoint().unwrap()).unwrap();
+        let size = |i: u32| match i % 9 {
+            0 => 1_500_000,
+            4 => 70_000,
+            _ => (i as usize * 31) % 5000,
+        };
+        let n = 300u32;
+        let server = std::thread::spawn(move || {
+            for _ in 0..n {
+                let m = rep.recv_timeout(TIMEOUT).unwrap();
+                rep.send(m).unwrap();
+            }
+        });
+        let mut replies = 0u32;
+        for burst in (0..n).collect::<Vec<_>>().chunks(25) {
+            for &i in burst {
+                let body = vec![(i % 251) as u8; size(i)];
+                dealer
+                    .send(vec![Vec::new(), i.to_be_bytes().to_vec(), body])
+                    .unwrap();
+            }
+            // Let the REP drain the burst and block in `recv` again.
+            for _ in burst {
+                let m = dealer.recv_timeout(TIMEOUT).unwrap();
+                let i = replies;
+                assert_eq!(m[1], i.to_be_bytes()[..], "reply {i} in order over {ep}");
+                assert_eq!(m[2].len(), size(i));
+                assert!(m[2].iter().all(|b| *b == (i % 251) as u8));
+                replies += 1;
+            }
+        }
+        server.join().unwrap();
+    }
+}
+
+/// libzmq closes a connection whose peer does not answer its heartbeat
+/// PINGs within HEARTBEAT_TIMEOUT. A ferrozmq REQ waiting for a slow reply
+/// must keep answering them (whichever thread reads the PING), so the
+/// reply still arrives.
+#[test]
+fn a_waiting_req_answers_libzmq_heartbeats() {
+    let zctx = zmq::Context::new();
+    let zrep = zctx.socket(zmq::REP).unwrap();
+    zrep.set_heartbeat_ivl(20).unwrap();
+    zrep.set_heartbeat_timeout(150).unwrap();
+    zrep.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = zrep.get_last_endpoint().unwrap().unwrap();
+    let server = std::thread::spawn(move || {
+        zrep.set_rcvtimeo(TIMEOUT.as_millis() as i32).unwrap();
+        let m = zrep.recv_bytes(0).unwrap();
+        // Several heartbeat timeouts pass while the REQ waits.
+        std::thread::sleep(Duration::from_millis(800));
+        zrep.send(m, 0).unwrap();
+    });
+    let ctx = Context::new();
+    let req = ctx.socket(SocketType::Req).unwrap();
+    req.connect(&ep).unwrap();
+    req.send("slow").unwrap();
+    let reply = req.recv_timeout(TIMEOUT).unwrap();
+    assert_eq!(reply[0], b"slow"[..]);
+    server.join().unwrap();
+}
+
+/// A frame over MAXMSGSIZE arriving while the REP waits in `recv` ends the
+/// connection, as it does when the I/O thread reads it.
+#[test]
+fn receive_bypass_ends_the_connection_on_bad_input() {
+    let ctx = Context::new();
+    let rep = ctx.socket(SocketType::Rep).unwrap();
+    rep.set_maxmsgsize(Some(100)).unwrap();
+    rep.bind("tcp://127.0.0.1:*").unwrap();
+    let mut peer = RawPeer::connect(&rep.last_endpoint().unwrap());
+    peer.handshake("REQ");
+    // A request (empty delimiter, body) and its reply: the connection is up.
+    peer.write(&[0x01, 0x00, 0x00, 0x02, b'h', b'i']);
+    let server = std::thread::spawn(move || {
+        let m = rep.recv_timeout(TIMEOUT).unwrap();
+        rep.send(m).unwrap();
+        rep.recv_timeout(Duration::from_millis(300))
+    });
+    // The peer's READY, then the reply.
+    let (flags, _) = peer.read_frame();
+    assert_eq!(flags & 0x04, 0x04, "READY first");
+    assert_eq!(peer.read_frame(), (0x01, vec![]));
+    assert_eq!(peer.read_frame(), (0x00, b"hi".to_vec()));
+    // The REP is (most likely) blocked in its second `recv` by now.
+    std::thread::sleep(Duration::from_millis(50));
+    let mut big = vec![0x01, 0x00, 0x00, 200];
+    big.extend([7u8; 200]);
+    peer.write(&big);
+    assert!(
+        peer.closed_by_peer(),
+        "oversized frame must end the connection"
+    );
+    assert!(matches!(
+        server.join().unwrap(),
+        Err(ferrozmq::Error::Timeout)
+    ));
+}
+
+/// A REQ waiting through the bypass still times out, and is released by
+/// a context shutdown.
+#[test]
+fn timeout_and_shutdown_reach_a_bypass_waiter() {
+    for ep in bind_endpoints() {
+        let ctx = Context::new();
+        let rep = ctx.socket(SocketType::Rep).unwrap();
+        rep.bind(&ep).unwrap();
+        let req = std::sync::Arc::new(ctx.socket(SocketType::Req).unwrap());
+        req.connect(&rep.last_endpoint().unwrap()).unwrap();
+        req.send("ping").unwrap();
+        // Received, never answered.
+        rep.recv_timeout(TIMEOUT).unwrap();
+        assert!(matches!(
+            req.recv_timeout(Duration::from_millis(50)),
+            Err(ferrozmq::Error::Timeout)
+        ));
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let req = req.clone();
+            std::thread::spawn(move || tx.send(req.recv().map(|_| ())));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        ctx.shutdown();
+        let result = rx
+            .recv_timeout(TIMEOUT)
+            .expect("shutdown released the waiter");
+        assert!(matches!(result, Err(ferrozmq::Error::ContextTerminated)));
     }
 }

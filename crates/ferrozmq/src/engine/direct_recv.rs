@@ -1,0 +1,305 @@
+//! [`DirectRecv`]: the receive bypass. A REQ or REP socket's blocking
+//! `recv` that finds nothing queued waits on its connections' streams
+//! itself (a poller of the socket's own) and reads and decodes what
+//! arrives on the user thread, instead of sleeping until the I/O thread
+//! has read it and handed it over. Together with the send bypass
+//! (`wire::DirectSend`) a request/reply round trip then wakes one thread
+//! per side, as a plain socket's does, where it woke two.
+//!
+//! The I/O thread stays registered for the same streams and is woken by
+//! the same arrivals; whoever takes the `Wire` first reads, and both
+//! decode into the same pipe, so order holds. The user thread only reads
+//! while the driver has nothing of its own in progress (no large body
+//! being filled, nothing decoded and undelivered, no protocol failure);
+//! anything it cannot finish (end of stream, an error, a full pipe, a
+//! read budget spent, an unwritten reply to a heartbeat) is left where
+//! the driver finds it, and the driver is notified.
+//!
+//! Each stream is registered edge-triggered, so an arrival while nobody
+//! waits stays pending in the poller: the next wait returns at once. A
+//! notification of the socket's readable signal (a message from another
+//! pipe, shutdown, close) reaches a waiting thread through the poller's
+//! waker, registered with the signal for the duration of the wait.
+
+use super::wire::{self, stash_event, Flushed, Wire};
+use super::EngineNotify;
+use crate::signal::Signal;
+use crate::transport::Stream;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Wake, Waker};
+use std::time::Instant;
+
+/// Token of the poller's waker; streams use their slab keys.
+const WAKER: Token = Token(usize::MAX);
+/// Reads per stream and wake-up before the rest is left to the driver.
+const DIRECT_READS: usize = 4;
+/// Events taken per poll.
+const EVENTS: usize = 16;
+
+/// A socket's receive bypass: its poller and the streams registered in it.
+#[derive(Debug)]
+pub(crate) struct DirectRecv {
+    /// Held by the one thread waiting through it; others use the signal.
+    poll: Mutex<(Poll, Events)>,
+    registry: mio::Registry,
+    waker: Waker,
+    wires: Mutex<Slab<(Arc<Mutex<Wire>>, EngineNotify)>>,
+    /// Reads that brought input, for tests.
+    reads: AtomicU64,
+}
+
+/// Wakes the poller when the socket's readable signal is notified.
+struct PollWaker(mio::Waker);
+
+impl Wake for PollWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // A failed wake leaves the waiter to its deadline; the poller only
+        // fails when the process is out of descriptors.
+        let _ = self.0.wake();
+    }
+}
+
+/// What a wait through the bypass came to.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// Something may be ready: try the socket again.
+    Retry,
+    /// The deadline passed.
+    TimedOut,
+    /// The bypass cannot be used now (another thread waits through it, or
+    /// no stream is registered): wait on the signal instead.
+    Unavailable,
+}
+
+impl DirectRecv {
+    pub(crate) fn new() -> io::Result<DirectRecv> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = Arc::new(PollWaker(mio::Waker::new(poll.registry(), WAKER)?));
+        Ok(DirectRecv {
+            poll: Mutex::new((poll, Events::with_capacity(EVENTS))),
+            registry,
+            waker: Waker::from(waker),
+            wires: Mutex::new(Slab::new()),
+            reads: AtomicU64::new(0),
+        })
+    }
+
+    fn wires(&self) -> MutexGuard<'_, Slab<(Arc<Mutex<Wire>>, EngineNotify)>> {
+        self.wires.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a connection whose handshake is done; returns its key for
+    /// [`remove`](DirectRecv::remove).
+    /// `stream` is the wire's (locked by the caller).
+    pub(super) fn add(
+        &self,
+        wire: &Arc<Mutex<Wire>>,
+        stream: &Stream,
+        notify: &EngineNotify,
+    ) -> Option<usize> {
+        let fd = stream_fd(stream);
+        let mut wires = self.wires();
+        let entry = wires.vacant_entry();
+        let key = entry.key();
+        self.registry
+            .register(&mut SourceFd(&fd), Token(key), Interest::READABLE)
+            .ok()?;
+        entry.insert((wire.clone(), notify.clone()));
+        Some(key)
+    }
+
+    /// Unregisters a connection before its stream closes.
+    pub(super) fn remove(&self, key: usize, stream: &Stream) {
+        let mut wires = self.wires();
+        if wires.try_remove(key).is_some() {
+            let _ = self.registry.deregister(&mut SourceFd(&stream_fd(stream)));
+        }
+    }
+
+    /// Waits until a registered stream has input or `signal` moves past
+    /// `seen`, up to `deadline`, and reads and decodes what arrived into
+    /// the connections' inbound pipes.
+    pub(crate) fn wait(&self, signal: &Signal, seen: u64, deadline: Option<Instant>) -> Waited {
+        let Ok(mut guard) = self.poll.try_lock() else {
+            return Waited::Unavailable;
+        };
+        if self.wires().is_empty() {
+            return Waited::Unavailable;
+        }
+        if !signal.register(seen, &self.waker) {
+            return Waited::Retry;
+        }
+        let (poll, events) = &mut *guard;
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let polled = poll.poll(events, timeout);
+        signal.unregister(&self.waker);
+        if let Err(e) = polled {
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Waited::Unavailable;
+            }
+        }
+        if events.is_empty() && deadline.is_some_and(|d| Instant::now() >= d) {
+            return Waited::TimedOut;
+        }
+        for event in events.iter() {
+            if event.token() == WAKER {
+                continue;
+            }
+            let Some((wire, notify)) = self.wires().get(event.token().0).cloned() else {
+                continue;
+            };
+            if wire::lock(&wire).read_direct(&notify) {
+                self.reads.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Waited::Retry
+    }
+
+    /// How many waits read input themselves.
+    #[cfg(test)]
+    pub(crate) fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+}
+
+impl Wire {
+    /// Reads and decodes what the stream has, on a user thread, unless the
+    /// driver has reading of its own in progress. What this cannot finish
+    /// is left to the driver, which it notifies. True if input was read.
+    pub(super) fn read_direct(&mut self, notify: &EngineNotify) -> bool {
+        if self.closed
+            || !self.conn.is_ready()
+            || self.inbound.is_none()
+            || self.body.is_some()
+            || self.read_blocked
+            || self.failure.is_some()
+            || !self.stash.is_empty()
+        {
+            return false;
+        }
+        let mut handover = true;
+        let mut read = false;
+        for _ in 0..DIRECT_READS {
+            let want = self.input.want(&self.conn);
+            match self.input.read(&mut self.stream, want) {
+                // End of stream: the driver reads it again and closes.
+                Ok(0) => break,
+                Ok(n) => {
+                    read = true;
+                    self.input.filled(n, n, want);
+                    let stash = &mut self.stash;
+                    // The handshake is done: only traffic comes now.
+                    let result = self.input.decode(&mut self.conn, |event| {
+                        stash_event(stash, event);
+                    });
+                    if !self.deliver_stash() {
+                        // The pipe's writer notification resumes the driver.
+                        self.read_blocked = true;
+                    }
+                    if let Err(e) = result {
+                        self.failure = Some(e);
+                        break;
+                    }
+                    if self.read_blocked {
+                        handover = false;
+                        break;
+                    }
+                    // A short read emptied the stream: later arrivals
+                    // raise new edges, in this poller and the driver's.
+                    if n < want {
+                        handover = false;
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.input.idle();
+                    handover = false;
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // The driver meets the error again (or the end of stream
+                // after it) on its next read.
+                Err(_) => break,
+            }
+        }
+        // A heartbeat's reply, queued by the decoder.
+        if self.conn.transmit_len() > 0 && !matches!(self.write_out(4), Some(Flushed::All)) {
+            handover = true;
+        }
+        if handover {
+            notify.notify();
+        }
+        read
+    }
+}
+
+fn stream_fd(stream: &Stream) -> std::os::fd::RawFd {
+    use std::os::fd::AsRawFd;
+    match stream {
+        Stream::Tcp(s) => s.as_raw_fd(),
+        Stream::Unix(s) => s.as_raw_fd(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Context, SocketType};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// Round trips until both sides have read a message on their own
+    /// thread: a bypass that is never taken fails here, not in a benchmark.
+    #[test]
+    fn a_waiting_reader_reads_the_stream_itself() {
+        let dir = std::env::temp_dir();
+        let ipc = format!(
+            "ipc://{}/ferrozmq-direct-{}.sock",
+            dir.display(),
+            std::process::id()
+        );
+        for ep in ["tcp://127.0.0.1:*", ipc.as_str()] {
+            let ctx = Context::new();
+            let rep = Arc::new(ctx.socket(SocketType::Rep).unwrap());
+            rep.bind(ep).unwrap();
+            let req = ctx.socket(SocketType::Req).unwrap();
+            req.connect(&rep.last_endpoint().unwrap()).unwrap();
+            let limit = Duration::from_secs(10);
+            let server = {
+                let rep = rep.clone();
+                std::thread::spawn(move || {
+                    while let Ok(m) = rep.recv_timeout(limit) {
+                        if m[0].is_empty() {
+                            return;
+                        }
+                        rep.send(m).unwrap();
+                    }
+                    panic!("no request");
+                })
+            };
+            let deadline = Instant::now() + limit;
+            let reads = |s: &crate::Socket| s.core().direct_recv().map_or(0, |d| d.reads());
+            let mut i = 0u32;
+            while reads(&req) == 0 || reads(&rep) == 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "no read by a user thread over {ep}"
+                );
+                i += 1;
+                req.send(i.to_be_bytes().to_vec()).unwrap();
+                assert_eq!(req.recv_timeout(limit).unwrap()[0], i.to_be_bytes()[..]);
+            }
+            req.send(Vec::<u8>::new()).unwrap();
+            server.join().unwrap();
+        }
+    }
+}
