@@ -7,8 +7,9 @@
 //! per side, as a plain socket's does, where it woke two.
 //!
 //! The I/O thread stays registered for the same streams and is woken by
-//! the same arrivals; whoever takes the `Wire` first reads, and both
-//! decode into the same pipe, so order holds. The user thread only reads
+//! the same arrivals, but while a user thread waits it leaves arrivals to
+//! it ([`ReadClaim`]) rather than contend for the `Wire`; both decode into
+//! the same pipe under the wire's lock, so order holds. The user thread only reads
 //! while the driver has nothing of its own in progress (no large body
 //! being filled, nothing decoded and undelivered, no protocol failure);
 //! anything it cannot finish (end of stream, an error, a full pipe, a
@@ -29,7 +30,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Wake, Waker};
 use std::time::Instant;
@@ -48,9 +49,42 @@ pub(crate) struct DirectRecv {
     poll: Mutex<(Poll, Events)>,
     registry: mio::Registry,
     waker: Waker,
-    wires: Mutex<Slab<(Arc<Mutex<Wire>>, EngineNotify)>>,
+    wires: Mutex<Slab<Registered>>,
     /// Reads that brought input, for tests.
     reads: AtomicU64,
+}
+
+/// A connection registered with the bypass.
+type Registered = (Arc<Mutex<Wire>>, EngineNotify, Arc<ReadClaim>);
+
+/// Who reads a stream's arrivals while a user thread waits on it: that
+/// thread. The I/O thread, woken by the same arrival, defers to it and
+/// records that it did; the user thread, when its wait ends, hands any
+/// deferred arrival back with a notification (Dekker: each side stores
+/// its flag, then reads the other's; one of them sees the other).
+#[derive(Debug, Default)]
+pub(super) struct ReadClaim {
+    waiting: AtomicBool,
+    deferred: AtomicBool,
+}
+
+impl ReadClaim {
+    /// The I/O thread, on a readable event: true if a waiting user thread
+    /// reads it instead.
+    pub(super) fn defer(&self) -> bool {
+        self.deferred.store(true, Ordering::SeqCst);
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    fn begin(&self) {
+        self.waiting.store(true, Ordering::SeqCst);
+    }
+
+    /// Ends a wait; true if the I/O thread deferred an event meanwhile.
+    fn end(&self) -> bool {
+        self.waiting.store(false, Ordering::SeqCst);
+        self.deferred.swap(false, Ordering::SeqCst)
+    }
 }
 
 /// Wakes the poller when the socket's readable signal is notified.
@@ -94,7 +128,7 @@ impl DirectRecv {
         })
     }
 
-    fn wires(&self) -> MutexGuard<'_, Slab<(Arc<Mutex<Wire>>, EngineNotify)>> {
+    fn wires(&self) -> MutexGuard<'_, Slab<Registered>> {
         self.wires.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -106,6 +140,7 @@ impl DirectRecv {
         wire: &Arc<Mutex<Wire>>,
         stream: &Stream,
         notify: &EngineNotify,
+        claim: &Arc<ReadClaim>,
     ) -> Option<usize> {
         let fd = stream_fd(stream);
         let mut wires = self.wires();
@@ -114,7 +149,7 @@ impl DirectRecv {
         self.registry
             .register(&mut SourceFd(&fd), Token(key), Interest::READABLE)
             .ok()?;
-        entry.insert((wire.clone(), notify.clone()));
+        entry.insert((wire.clone(), notify.clone(), claim.clone()));
         Some(key)
     }
 
@@ -139,30 +174,38 @@ impl DirectRecv {
         if !signal.register(seen, &self.waker) {
             return Waited::Retry;
         }
+        self.wires()
+            .iter()
+            .for_each(|(_, (_, _, claim))| claim.begin());
         let (poll, events) = &mut *guard;
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let polled = poll.poll(events, timeout);
         signal.unregister(&self.waker);
-        if let Err(e) = polled {
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Waited::Unavailable;
+        if polled.is_ok() {
+            for event in events.iter() {
+                if event.token() == WAKER {
+                    continue;
+                }
+                let Some((wire, notify, _)) = self.wires().get(event.token().0).cloned() else {
+                    continue;
+                };
+                if wire::lock(&wire).read_direct(&notify) {
+                    self.reads.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
-        if events.is_empty() && deadline.is_some_and(|d| Instant::now() >= d) {
-            return Waited::TimedOut;
-        }
-        for event in events.iter() {
-            if event.token() == WAKER {
-                continue;
-            }
-            let Some((wire, notify)) = self.wires().get(event.token().0).cloned() else {
-                continue;
-            };
-            if wire::lock(&wire).read_direct(&notify) {
-                self.reads.fetch_add(1, Ordering::Relaxed);
+        for (_, (_, notify, claim)) in self.wires().iter() {
+            if claim.end() {
+                notify.notify();
             }
         }
-        Waited::Retry
+        match polled {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => Waited::Unavailable,
+            _ if events.is_empty() && deadline.is_some_and(|d| Instant::now() >= d) => {
+                Waited::TimedOut
+            }
+            _ => Waited::Retry,
+        }
     }
 
     /// How many waits read input themselves.
@@ -177,14 +220,19 @@ impl Wire {
     /// driver has reading of its own in progress. What this cannot finish
     /// is left to the driver, which it notifies. True if input was read.
     pub(super) fn read_direct(&mut self, notify: &EngineNotify) -> bool {
-        if self.closed
-            || !self.conn.is_ready()
+        if self.closed {
+            return false;
+        }
+        if !self.conn.is_ready()
             || self.inbound.is_none()
             || self.body.is_some()
             || self.read_blocked
             || self.failure.is_some()
             || !self.stash.is_empty()
         {
+            // The arrival is the driver's to read: make sure it hears of
+            // it, since it deferred its own event to this thread.
+            notify.notify();
             return false;
         }
         let mut handover = true;

@@ -76,7 +76,10 @@ impl IoLoop {
             }
             for event in events.iter() {
                 if event.token() != WAKER {
-                    self.on_event(event.token().0);
+                    // A user thread waiting on the stream may take over
+                    // input, never a writable stream or an error.
+                    let input_only = !event.is_writable() && !event.is_error();
+                    self.on_event(event.token().0, input_only);
                 }
             }
             self.shared.take(&mut commands, &mut ready);
@@ -95,9 +98,10 @@ impl IoLoop {
         }
     }
 
-    fn on_event(&mut self, token: usize) {
+    fn on_event(&mut self, token: usize, input_only: bool) {
         match self.entries.get(token) {
             Some(Entry::Listener { .. }) => self.accept(token),
+            Some(Entry::Conn(driver)) if input_only && driver.defers_read() => {}
             Some(Entry::Conn(_)) => self.drive(token),
             None => {}
         }
