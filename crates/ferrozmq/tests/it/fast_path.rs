@@ -213,3 +213,71 @@ fn timeout_and_shutdown_reach_a_bypass_waiter() {
         assert!(matches!(result, Err(ferrozmq::Error::ContextTerminated)));
     }
 }
+
+/// The receive bypass waits on every connection of a socket at once: a
+/// REP serving several REQs, and a REQ spreading requests over several
+/// REPs, each get every reply from the right peer.
+#[test]
+fn receive_bypass_with_several_peers() {
+    for ep in bind_endpoints() {
+        let ctx = Context::new();
+        // One REP, three REQ clients in threads of their own.
+        let rep = ctx.socket(SocketType::Rep).unwrap();
+        rep.bind(&ep).unwrap();
+        let endpoint = rep.last_endpoint().unwrap();
+        let clients: Vec<_> = (0..3u8)
+            .map(|c| {
+                let req = ctx.socket(SocketType::Req).unwrap();
+                req.connect(&endpoint).unwrap();
+                std::thread::spawn(move || {
+                    for i in 0..100u32 {
+                        let body = [vec![c], i.to_be_bytes().to_vec()].concat();
+                        req.send(body.clone()).unwrap();
+                        assert_eq!(req.recv_timeout(TIMEOUT).unwrap()[0], body[..]);
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..300 {
+            let m = rep.recv_timeout(TIMEOUT).unwrap();
+            rep.send(m).unwrap();
+        }
+        for c in clients {
+            c.join().unwrap();
+        }
+
+        // One REQ over two REPs, each answering with its own tag.
+        let req = ctx.socket(SocketType::Req).unwrap();
+        let servers: Vec<_> = (0..2u8)
+            .map(|tag| {
+                let rep = ctx.socket(SocketType::Rep).unwrap();
+                let ep = match ep.strip_suffix(".sock") {
+                    Some(path) => format!("{path}-{tag}.sock"),
+                    None => ep.clone(),
+                };
+                rep.bind(&ep).unwrap();
+                req.connect(&rep.last_endpoint().unwrap()).unwrap();
+                std::thread::spawn(move || {
+                    while let Ok(m) = rep.recv_timeout(Duration::from_millis(500)) {
+                        rep.send(vec![m[0].to_vec(), vec![tag]]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let mut tags = [0u32; 2];
+        for i in 0..100u32 {
+            req.send(i.to_be_bytes().to_vec()).unwrap();
+            let reply = req.recv_timeout(TIMEOUT).unwrap();
+            assert_eq!(reply[0], i.to_be_bytes()[..], "reply {i} over {ep}");
+            tags[reply[1][0] as usize] += 1;
+        }
+        assert!(
+            tags.iter().all(|&n| n > 0),
+            "both servers answered: {tags:?}"
+        );
+        drop(req);
+        for s in servers {
+            s.join().unwrap();
+        }
+    }
+}
