@@ -30,8 +30,9 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::io;
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Wake, Waker};
 use std::time::Instant;
 
@@ -42,20 +43,32 @@ const DIRECT_READS: usize = 4;
 /// Events taken per poll.
 const EVENTS: usize = 16;
 
-/// A socket's receive bypass: its poller and the streams registered in it.
-#[derive(Debug)]
+/// A socket's receive bypass: its connections, and the poller they are
+/// registered in, made by the first blocking `recv` that waits (its three
+/// descriptors are not spent on sockets that never block in `recv`).
+#[derive(Debug, Default)]
 pub(crate) struct DirectRecv {
-    /// Held by the one thread waiting through it; others use the signal.
-    poll: Mutex<(Poll, Events)>,
-    registry: mio::Registry,
-    waker: Waker,
     wires: Mutex<Slab<Registered>>,
+    /// `None` inside: the poller could not be made (out of descriptors);
+    /// the socket then waits on its signal as without the bypass.
+    poller: OnceLock<Option<Poller>>,
     /// Reads that brought input, for tests.
     reads: AtomicU64,
 }
 
-/// A connection registered with the bypass.
-type Registered = (Arc<Mutex<Wire>>, EngineNotify, Arc<ReadClaim>);
+#[derive(Debug)]
+struct Poller {
+    /// Held by the one thread waiting through it; others use the signal.
+    poll: Mutex<(Poll, Events)>,
+    /// For (de)registering streams while a thread waits in `poll`.
+    registry: mio::Registry,
+    waker: Waker,
+}
+
+/// A connection registered with the bypass: its wire, its driver's
+/// notification, the claim both sides use, and its stream's descriptor
+/// (stable while the entry holds the wire).
+type Registered = (Arc<Mutex<Wire>>, EngineNotify, Arc<ReadClaim>, RawFd);
 
 /// Who reads a stream's arrivals while a user thread waits on it: that
 /// thread. The I/O thread, woken by the same arrival, defers to it and
@@ -114,18 +127,39 @@ pub(crate) enum Waited {
     Unavailable,
 }
 
-impl DirectRecv {
-    pub(crate) fn new() -> io::Result<DirectRecv> {
+impl Poller {
+    fn new() -> io::Result<Poller> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = Arc::new(PollWaker(mio::Waker::new(poll.registry(), WAKER)?));
-        Ok(DirectRecv {
+        Ok(Poller {
             poll: Mutex::new((poll, Events::with_capacity(EVENTS))),
             registry,
             waker: Waker::from(waker),
-            wires: Mutex::new(Slab::new()),
-            reads: AtomicU64::new(0),
         })
+    }
+
+    fn register(&self, key: usize, fd: RawFd) -> io::Result<()> {
+        self.registry
+            .register(&mut SourceFd(&fd), Token(key), Interest::READABLE)
+    }
+}
+
+impl DirectRecv {
+    /// The poller, made on first use with every connection registered.
+    fn poller(&self) -> Option<&Poller> {
+        self.poller
+            .get_or_init(|| {
+                // Under the connections' lock, so that none comes or goes
+                // unseen while the poller is made.
+                let wires = self.wires();
+                let poller = Poller::new().ok()?;
+                for (key, (.., fd)) in wires.iter() {
+                    poller.register(key, *fd).ok()?;
+                }
+                Some(poller)
+            })
+            .as_ref()
     }
 
     fn wires(&self) -> MutexGuard<'_, Slab<Registered>> {
@@ -146,18 +180,20 @@ impl DirectRecv {
         let mut wires = self.wires();
         let entry = wires.vacant_entry();
         let key = entry.key();
-        self.registry
-            .register(&mut SourceFd(&fd), Token(key), Interest::READABLE)
-            .ok()?;
-        entry.insert((wire.clone(), notify.clone(), claim.clone()));
+        if let Some(Some(poller)) = self.poller.get() {
+            poller.register(key, fd).ok()?;
+        }
+        entry.insert((wire.clone(), notify.clone(), claim.clone(), fd));
         Some(key)
     }
 
     /// Unregisters a connection before its stream closes.
-    pub(super) fn remove(&self, key: usize, stream: &Stream) {
+    pub(super) fn remove(&self, key: usize) {
         let mut wires = self.wires();
-        if wires.try_remove(key).is_some() {
-            let _ = self.registry.deregister(&mut SourceFd(&stream_fd(stream)));
+        if let Some((.., fd)) = wires.try_remove(key) {
+            if let Some(Some(poller)) = self.poller.get() {
+                let _ = poller.registry.deregister(&mut SourceFd(&fd));
+            }
         }
     }
 
@@ -165,28 +201,31 @@ impl DirectRecv {
     /// `seen`, up to `deadline`, and reads and decodes what arrived into
     /// the connections' inbound pipes.
     pub(crate) fn wait(&self, signal: &Signal, seen: u64, deadline: Option<Instant>) -> Waited {
-        let Ok(mut guard) = self.poll.try_lock() else {
-            return Waited::Unavailable;
-        };
         if self.wires().is_empty() {
             return Waited::Unavailable;
         }
-        if !signal.register(seen, &self.waker) {
+        let Some(poller) = self.poller() else {
+            return Waited::Unavailable;
+        };
+        let Ok(mut guard) = poller.poll.try_lock() else {
+            return Waited::Unavailable;
+        };
+        if !signal.register(seen, &poller.waker) {
             return Waited::Retry;
         }
         self.wires()
             .iter()
-            .for_each(|(_, (_, _, claim))| claim.begin());
+            .for_each(|(_, (_, _, claim, _))| claim.begin());
         let (poll, events) = &mut *guard;
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let polled = poll.poll(events, timeout);
-        signal.unregister(&self.waker);
+        signal.unregister(&poller.waker);
         if polled.is_ok() {
             for event in events.iter() {
                 if event.token() == WAKER {
                     continue;
                 }
-                let Some((wire, notify, _)) = self.wires().get(event.token().0).cloned() else {
+                let Some((wire, notify, ..)) = self.wires().get(event.token().0).cloned() else {
                     continue;
                 };
                 if wire::lock(&wire).read_direct(&notify) {
@@ -194,7 +233,7 @@ impl DirectRecv {
                 }
             }
         }
-        for (_, (_, notify, claim)) in self.wires().iter() {
+        for (_, (_, notify, claim, _)) in self.wires().iter() {
             if claim.end() {
                 notify.notify();
             }
@@ -291,7 +330,7 @@ impl Wire {
     }
 }
 
-fn stream_fd(stream: &Stream) -> std::os::fd::RawFd {
+fn stream_fd(stream: &Stream) -> RawFd {
     use std::os::fd::AsRawFd;
     match stream {
         Stream::Tcp(s) => s.as_raw_fd(),
@@ -304,6 +343,42 @@ mod tests {
     use crate::{Context, SocketType};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
+
+    /// The poller's descriptors are spent only once a blocking `recv`
+    /// waits, and connections already up are registered in it then.
+    #[test]
+    fn the_poller_is_made_by_the_first_blocking_wait() {
+        let ctx = Context::new();
+        let rep = ctx.socket(SocketType::Rep).unwrap();
+        rep.bind("tcp://127.0.0.1:*").unwrap();
+        let req = ctx.socket(SocketType::Req).unwrap();
+        req.connect(&rep.last_endpoint().unwrap()).unwrap();
+        let made = |s: &crate::Socket| s.core().direct_recv().unwrap().poller.get().is_some();
+        req.send("a").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let request = loop {
+            match rep.try_recv() {
+                Ok(m) => break m,
+                Err(_) => {
+                    assert!(Instant::now() < deadline, "no request");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        };
+        assert!(
+            !made(&rep) && !made(&req),
+            "no poller before a blocking wait"
+        );
+        // Nothing to receive yet: this waits, through the bypass.
+        assert!(req.recv_timeout(Duration::from_millis(20)).is_err());
+        assert!(made(&req), "a blocking wait made the poller");
+        rep.send(request).unwrap();
+        assert_eq!(
+            req.recv_timeout(Duration::from_secs(10)).unwrap()[0],
+            b"a"[..]
+        );
+        assert!(!made(&rep));
+    }
 
     /// Round trips until both sides have read a message on their own
     /// thread: a bypass that is never taken fails here, not in a benchmark.

@@ -353,7 +353,7 @@ impl Driver {
             })));
         }
         #[cfg(unix)]
-        if let Some(direct) = self.socket.direct_recv_for_connection() {
+        if let Some(direct) = self.socket.direct_recv() {
             let claim = Arc::new(super::ReadClaim::default());
             self.direct_key = direct.add(&self.wire, &w.stream, &self.notify, &claim);
             self.claim = self.direct_key.map(|_| claim);
@@ -434,7 +434,7 @@ impl Driver {
             w.closed = true;
             #[cfg(unix)]
             if let (Some(direct), Some(key)) = (self.socket.direct_recv(), self.direct_key) {
-                direct.remove(key, &w.stream);
+                direct.remove(key);
             }
             let mut slices = [IoSlice::new(&[]); 8];
             let n = w.conn.transmit_slices(&mut slices);

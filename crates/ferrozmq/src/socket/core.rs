@@ -13,8 +13,6 @@ use bytes::Bytes;
 use ferrozmq_proto::{ConnectionConfig, Message, SocketType};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-#[cfg(unix)]
-use std::sync::OnceLock;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -88,10 +86,11 @@ pub(crate) struct SocketCore {
     /// blocking send and recv does not take the state lock twice.
     sndtimeo: TimeoutCell,
     rcvtimeo: TimeoutCell,
-    /// The receive bypass (REQ and REP), made when the first connection
-    /// comes up; `None` inside if the poller could not be made.
+    /// The receive bypass, for the socket types that use the send bypass
+    /// (one message in flight per peer, so a waiting reader is the common
+    /// case).
     #[cfg(unix)]
-    direct_recv: OnceLock<Option<crate::engine::DirectRecv>>,
+    direct_recv: Option<crate::engine::DirectRecv>,
     state: Mutex<State>,
 }
 
@@ -134,7 +133,7 @@ impl SocketCore {
             sndtimeo: TimeoutCell::new(Options::default().sndtimeo),
             rcvtimeo: TimeoutCell::new(Options::default().rcvtimeo),
             #[cfg(unix)]
-            direct_recv: OnceLock::new(),
+            direct_recv: kind.uses_send_bypass().then(Default::default),
             state: Mutex::new(State {
                 last_send: None,
                 options: Options::default(),
@@ -148,23 +147,10 @@ impl SocketCore {
         }
     }
 
-    /// The receive bypass, if a connection has made it.
+    /// The receive bypass (REQ and REP).
     #[cfg(unix)]
     pub(crate) fn direct_recv(&self) -> Option<&crate::engine::DirectRecv> {
-        self.direct_recv.get()?.as_ref()
-    }
-
-    /// The receive bypass for a connection that came up: made on first
-    /// use, for the socket types that use the send bypass (one message in
-    /// flight per peer, so a waiting reader is the common case).
-    #[cfg(unix)]
-    pub(crate) fn direct_recv_for_connection(&self) -> Option<&crate::engine::DirectRecv> {
-        if !self.kind.uses_send_bypass() {
-            return None;
-        }
-        self.direct_recv
-            .get_or_init(|| crate::engine::DirectRecv::new().ok())
-            .as_ref()
+        self.direct_recv.as_ref()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
