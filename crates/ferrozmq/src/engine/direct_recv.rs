@@ -32,7 +32,7 @@ use slab::Slab;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Wake, Waker};
 use std::time::Instant;
 
@@ -48,12 +48,36 @@ const EVENTS: usize = 16;
 /// descriptors are not spent on sockets that never block in `recv`).
 #[derive(Debug, Default)]
 pub(crate) struct DirectRecv {
-    wires: Mutex<Slab<Registered>>,
-    /// `None` inside: the poller could not be made (out of descriptors);
-    /// the socket then waits on its signal as without the bypass.
-    poller: OnceLock<Option<Poller>>,
+    /// One lock for the connections and the poller, so that none is added
+    /// or removed unseen while the poller is made.
+    wires: Mutex<Wires>,
     /// Reads that brought input, for tests.
     reads: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Wires {
+    slab: Slab<Registered>,
+    poller: PollerState,
+}
+
+#[derive(Debug, Default)]
+enum PollerState {
+    #[default]
+    NotYet,
+    Made(Arc<Poller>),
+    /// It could not be made (out of descriptors): the socket waits on its
+    /// signal as without the bypass.
+    Failed,
+}
+
+impl PollerState {
+    fn get(&self) -> Option<&Arc<Poller>> {
+        match self {
+            PollerState::Made(p) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -146,23 +170,29 @@ impl Poller {
 }
 
 impl DirectRecv {
-    /// The poller, made on first use with every connection registered.
-    fn poller(&self) -> Option<&Poller> {
-        self.poller
-            .get_or_init(|| {
-                // Under the connections' lock, so that none comes or goes
-                // unseen while the poller is made.
-                let wires = self.wires();
-                let poller = Poller::new().ok()?;
-                for (key, (.., fd)) in wires.iter() {
-                    poller.register(key, *fd).ok()?;
+    /// The poller, made on first use with every connection registered;
+    /// `None` if there is no connection or no poller.
+    fn poller(&self) -> Option<Arc<Poller>> {
+        let mut wires = self.wires();
+        if wires.slab.is_empty() {
+            return None;
+        }
+        if let PollerState::NotYet = wires.poller {
+            let made = Poller::new().and_then(|poller| {
+                for (key, (.., fd)) in wires.slab.iter() {
+                    poller.register(key, *fd)?;
                 }
-                Some(poller)
-            })
-            .as_ref()
+                Ok(poller)
+            });
+            wires.poller = match made {
+                Ok(poller) => PollerState::Made(Arc::new(poller)),
+                Err(_) => PollerState::Failed,
+            };
+        }
+        wires.poller.get().cloned()
     }
 
-    fn wires(&self) -> MutexGuard<'_, Slab<Registered>> {
+    fn wires(&self) -> MutexGuard<'_, Wires> {
         self.wires.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -178,9 +208,10 @@ impl DirectRecv {
     ) -> Option<usize> {
         let fd = stream_fd(stream);
         let mut wires = self.wires();
-        let entry = wires.vacant_entry();
+        let Wires { slab, poller } = &mut *wires;
+        let entry = slab.vacant_entry();
         let key = entry.key();
-        if let Some(Some(poller)) = self.poller.get() {
+        if let Some(poller) = poller.get() {
             poller.register(key, fd).ok()?;
         }
         entry.insert((wire.clone(), notify.clone(), claim.clone(), fd));
@@ -190,8 +221,8 @@ impl DirectRecv {
     /// Unregisters a connection before its stream closes.
     pub(super) fn remove(&self, key: usize) {
         let mut wires = self.wires();
-        if let Some((.., fd)) = wires.try_remove(key) {
-            if let Some(Some(poller)) = self.poller.get() {
+        if let Some((.., fd)) = wires.slab.try_remove(key) {
+            if let Some(poller) = wires.poller.get() {
                 let _ = poller.registry.deregister(&mut SourceFd(&fd));
             }
         }
@@ -201,9 +232,6 @@ impl DirectRecv {
     /// `seen`, up to `deadline`, and reads and decodes what arrived into
     /// the connections' inbound pipes.
     pub(crate) fn wait(&self, signal: &Signal, seen: u64, deadline: Option<Instant>) -> Waited {
-        if self.wires().is_empty() {
-            return Waited::Unavailable;
-        }
         let Some(poller) = self.poller() else {
             return Waited::Unavailable;
         };
@@ -214,6 +242,7 @@ impl DirectRecv {
             return Waited::Retry;
         }
         self.wires()
+            .slab
             .iter()
             .for_each(|(_, (_, _, claim, _))| claim.begin());
         let (poll, events) = &mut *guard;
@@ -225,7 +254,8 @@ impl DirectRecv {
                 if event.token() == WAKER {
                     continue;
                 }
-                let Some((wire, notify, ..)) = self.wires().get(event.token().0).cloned() else {
+                let Some((wire, notify, ..)) = self.wires().slab.get(event.token().0).cloned()
+                else {
                     continue;
                 };
                 if wire::lock(&wire).read_direct(&notify) {
@@ -233,7 +263,7 @@ impl DirectRecv {
                 }
             }
         }
-        for (_, (_, notify, claim, _)) in self.wires().iter() {
+        for (_, (_, notify, claim, _)) in self.wires().slab.iter() {
             if claim.end() {
                 notify.notify();
             }
@@ -340,6 +370,7 @@ fn stream_fd(stream: &Stream) -> RawFd {
 
 #[cfg(test)]
 mod tests {
+    use super::PollerState;
     use crate::{Context, SocketType};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
@@ -353,7 +384,12 @@ mod tests {
         rep.bind("tcp://127.0.0.1:*").unwrap();
         let req = ctx.socket(SocketType::Req).unwrap();
         req.connect(&rep.last_endpoint().unwrap()).unwrap();
-        let made = |s: &crate::Socket| s.core().direct_recv().unwrap().poller.get().is_some();
+        let made = |s: &crate::Socket| {
+            !matches!(
+                s.core().direct_recv().unwrap().wires().poller,
+                PollerState::NotYet
+            )
+        };
         req.send("a").unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         let request = loop {
