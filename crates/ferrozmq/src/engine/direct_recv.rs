@@ -7,9 +7,11 @@
 //! per side, as a plain socket's does, where it woke two.
 //!
 //! The I/O thread stays registered for the same streams and is woken by
-//! the same arrivals, but while a user thread waits it leaves arrivals to
-//! it ([`ReadClaim`]) rather than contend for the `Wire`; both decode into
-//! the same pipe under the wire's lock, so order holds. The user thread only reads
+//! the same arrivals; whichever thread takes the `Wire` first reads, and
+//! both decode into the same pipe under its lock, so order holds. (Leaving
+//! arrivals to the waiting thread, or taking the stream out of the I/O
+//! thread's poller for the wait, both measured slower round trips on the
+//! project's machine: docs/BENCHMARKS.md.) The user thread only reads
 //! while the driver has nothing of its own in progress (no large body
 //! being filled, nothing decoded and undelivered, no protocol failure);
 //! anything it cannot finish (end of stream, an error, a full pipe, a
@@ -31,7 +33,7 @@ use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Wake, Waker};
 use std::time::Instant;
@@ -90,39 +92,9 @@ struct Poller {
 }
 
 /// A connection registered with the bypass: its wire, its driver's
-/// notification, the claim both sides use, and its stream's descriptor
-/// (stable while the entry holds the wire).
-type Registered = (Arc<Mutex<Wire>>, EngineNotify, Arc<ReadClaim>, RawFd);
-
-/// Who reads a stream's arrivals while a user thread waits on it: that
-/// thread. The I/O thread, woken by the same arrival, defers to it and
-/// records that it did; the user thread, when its wait ends, hands any
-/// deferred arrival back with a notification (Dekker: each side stores
-/// its flag, then reads the other's; one of them sees the other).
-#[derive(Debug, Default)]
-pub(super) struct ReadClaim {
-    waiting: AtomicBool,
-    deferred: AtomicBool,
-}
-
-impl ReadClaim {
-    /// The I/O thread, on a readable event: true if a waiting user thread
-    /// reads it instead.
-    pub(super) fn defer(&self) -> bool {
-        self.deferred.store(true, Ordering::SeqCst);
-        self.waiting.load(Ordering::SeqCst)
-    }
-
-    fn begin(&self) {
-        self.waiting.store(true, Ordering::SeqCst);
-    }
-
-    /// Ends a wait; true if the I/O thread deferred an event meanwhile.
-    fn end(&self) -> bool {
-        self.waiting.store(false, Ordering::SeqCst);
-        self.deferred.swap(false, Ordering::SeqCst)
-    }
-}
+/// notification and its stream's descriptor (stable while the entry holds
+/// the wire).
+type Registered = (Arc<Mutex<Wire>>, EngineNotify, RawFd);
 
 /// Wakes the poller when the socket's readable signal is notified.
 struct PollWaker(mio::Waker);
@@ -204,7 +176,6 @@ impl DirectRecv {
         wire: &Arc<Mutex<Wire>>,
         stream: &Stream,
         notify: &EngineNotify,
-        claim: &Arc<ReadClaim>,
     ) -> Option<usize> {
         let fd = stream_fd(stream);
         let mut wires = self.wires();
@@ -214,7 +185,7 @@ impl DirectRecv {
         if let Some(poller) = poller.get() {
             poller.register(key, fd).ok()?;
         }
-        entry.insert((wire.clone(), notify.clone(), claim.clone(), fd));
+        entry.insert((wire.clone(), notify.clone(), fd));
         Some(key)
     }
 
@@ -241,10 +212,6 @@ impl DirectRecv {
         if !signal.register(seen, &poller.waker) {
             return Waited::Retry;
         }
-        self.wires()
-            .slab
-            .iter()
-            .for_each(|(_, (_, _, claim, _))| claim.begin());
         let (poll, events) = &mut *guard;
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let polled = poll.poll(events, timeout);
@@ -261,11 +228,6 @@ impl DirectRecv {
                 if wire::lock(&wire).read_direct(&notify) {
                     self.reads.fetch_add(1, Ordering::Relaxed);
                 }
-            }
-        }
-        for (_, (_, notify, claim, _)) in self.wires().slab.iter() {
-            if claim.end() {
-                notify.notify();
             }
         }
         match polled {
@@ -300,7 +262,7 @@ impl Wire {
             || !self.stash.is_empty()
         {
             // The arrival is the driver's to read: make sure it hears of
-            // it, since it deferred its own event to this thread.
+            // it, also if this thread took its event first.
             notify.notify();
             return false;
         }

@@ -110,9 +110,6 @@ pub(super) struct Driver {
     /// The connection's key in the socket's receive bypass, if registered.
     #[cfg(unix)]
     direct_key: Option<usize>,
-    /// Shared with the receive bypass: whether a user thread reads now.
-    #[cfg(unix)]
-    claim: Option<Arc<super::ReadClaim>>,
 }
 
 impl Driver {
@@ -138,8 +135,6 @@ impl Driver {
             owns_peer: false,
             #[cfg(unix)]
             direct_key: None,
-            #[cfg(unix)]
-            claim: None,
         }
     }
 
@@ -147,16 +142,6 @@ impl Driver {
     pub(super) fn register(&self, registry: &mio::Registry, token: mio::Token) -> io::Result<()> {
         let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
         registry.register(&mut wire::lock(&self.wire).stream, token, interest)
-    }
-
-    /// Whether a readable event is left to a user thread waiting on this
-    /// connection (the receive bypass), which then reads it.
-    pub(super) fn defers_read(&self) -> bool {
-        #[cfg(unix)]
-        if let Some(claim) = &self.claim {
-            return claim.defer();
-        }
-        false
     }
 
     /// The protocol's next deadline.
@@ -354,9 +339,7 @@ impl Driver {
         }
         #[cfg(unix)]
         if let Some(direct) = self.socket.direct_recv() {
-            let claim = Arc::new(super::ReadClaim::default());
-            self.direct_key = direct.add(&self.wire, &w.stream, &self.notify, &claim);
-            self.claim = self.direct_key.map(|_| claim);
+            self.direct_key = direct.add(&self.wire, &w.stream, &self.notify);
         }
         if matches!(self.socket.kind, SocketType::Sub | SocketType::XSub) {
             self.socket.refresh_subscriptions(&peer.out);

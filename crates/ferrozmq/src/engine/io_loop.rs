@@ -76,10 +76,7 @@ impl IoLoop {
             }
             for event in events.iter() {
                 if event.token() != WAKER {
-                    // A user thread waiting on the stream may take over
-                    // input, never a writable stream or an error.
-                    let input_only = !event.is_writable() && !event.is_error();
-                    self.on_event(event.token().0, input_only);
+                    self.on_event(event.token().0);
                 }
             }
             self.shared.take(&mut commands, &mut ready);
@@ -98,10 +95,9 @@ impl IoLoop {
         }
     }
 
-    fn on_event(&mut self, token: usize, input_only: bool) {
+    fn on_event(&mut self, token: usize) {
         match self.entries.get(token) {
             Some(Entry::Listener { .. }) => self.accept(token),
-            Some(Entry::Conn(driver)) if input_only && driver.defers_read() => {}
             Some(Entry::Conn(_)) => self.drive(token),
             None => {}
         }

@@ -21,8 +21,6 @@ mod timers;
 mod wire;
 
 #[cfg(unix)]
-use direct_recv::ReadClaim;
-#[cfg(unix)]
 pub(crate) use direct_recv::{DirectRecv, Waited};
 
 use crate::socket::core::SocketCore;
