@@ -220,7 +220,8 @@ mod tests {
         let (peers, mut fq) = fq_over(n);
         for (i, p) in (0..n).zip(&peers) {
             for k in 0..=i % 4 {
-                // Longer than an inline item, so payloads are loaded too.
+                // Message items (these fake pipes never carry inline ones),
+                // so the payload loads run too.
                 deliver(
                     p,
                     format!("{k} from peer {i:02}, long enough not to be inline"),
