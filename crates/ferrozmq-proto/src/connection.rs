@@ -194,29 +194,54 @@ impl Connection {
     pub fn handle_input_with(
         &mut self,
         buf: &mut BytesMut,
-        mut on_event: impl FnMut(Event),
+        on_event: impl FnMut(Event),
     ) -> Result<(), ConnectionError> {
-        while let Some(e) = self.events.pop_front() {
-            on_event(e);
-        }
-        let result = self.process(buf, &mut on_event);
-        if let Err(e) = &result {
-            self.phase = Phase::Failed(e.clone());
-        }
-        result
+        self.handle_input_up_to(buf, usize::MAX, on_event)
+            .map(|_| ())
     }
 
+    /// [`handle_input_with`](Connection::handle_input_with), stopping once
+    /// `max_messages` messages have been handed over: a receiver whose
+    /// queue has room for only so many leaves the rest of the input in
+    /// `buf`, undecoded, instead of holding decoded messages beyond its
+    /// high-water mark. Returns how many messages it handed over. Commands
+    /// (the handshake, subscriptions, heartbeats) are not counted, but
+    /// those behind the last message allowed wait with it. Events queued
+    /// by earlier calls are handed over first and count.
+    pub fn handle_input_up_to(
+        &mut self,
+        buf: &mut BytesMut,
+        max_messages: usize,
+        mut on_event: impl FnMut(Event),
+    ) -> Result<usize, ConnectionError> {
+        let mut handed = 0;
+        while let Some(e) = self.events.pop_front() {
+            handed += usize::from(matches!(e, Event::Message(_)));
+            on_event(e);
+        }
+        let result = self.process(buf, max_messages.saturating_sub(handed), &mut on_event);
+        match result {
+            Ok(n) => Ok(handed + n),
+            Err(e) => {
+                self.phase = Phase::Failed(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Decodes what `buf` holds, up to `max` messages; returns how many.
     fn process(
         &mut self,
         buf: &mut BytesMut,
+        max: usize,
         out: &mut impl FnMut(Event),
-    ) -> Result<(), ConnectionError> {
+    ) -> Result<usize, ConnectionError> {
         loop {
             match &self.phase {
                 Phase::Greeting => {
                     Greeting::check_prefix(buf)?;
                     if buf.len() < GREETING_LEN {
-                        return Ok(());
+                        return Ok(0);
                     }
                     let greeting = Greeting::decode(&buf[..GREETING_LEN])?;
                     buf.advance(GREETING_LEN);
@@ -224,7 +249,7 @@ impl Connection {
                 }
                 Phase::Handshake => {
                     let Some(frame) = self.decoder.decode(buf)? else {
-                        return Ok(());
+                        return Ok(0);
                     };
                     if !frame.command() {
                         return Err(ProtocolError::MessageDuringHandshake.into());
@@ -248,7 +273,7 @@ impl Connection {
                         self.handshake_done(peer_metadata, out)?;
                     }
                 }
-                Phase::Traffic => return self.process_traffic(buf, out),
+                Phase::Traffic => return self.process_traffic(buf, max, out),
                 Phase::Failed(e) => return Err(e.clone()),
             }
         }
@@ -315,24 +340,29 @@ impl Connection {
     fn process_traffic(
         &mut self,
         buf: &mut BytesMut,
+        max: usize,
         out: &mut impl FnMut(Event),
-    ) -> Result<(), ConnectionError> {
-        if self.pending_body.is_some() {
-            // The next bytes belong to the body being collected elsewhere.
-            return Ok(());
+    ) -> Result<usize, ConnectionError> {
+        let mut handed = 0;
+        // The next bytes may belong to a body being collected elsewhere.
+        while handed < max && self.pending_body.is_none() {
+            let Some(frame) = self.decoder.decode(buf)? else {
+                break;
+            };
+            handed += usize::from(self.handle_frame(frame, out)?);
         }
-        while let Some(frame) = self.decoder.decode(buf)? {
-            self.handle_frame(frame, out)?;
-        }
-        Ok(())
+        Ok(handed)
     }
 
+    /// Acts on one frame; true if it ended a message (handed over, or a
+    /// subscription in the legacy message form).
     #[inline]
     fn handle_frame(
         &mut self,
         frame: Frame,
         out: &mut impl FnMut(Event),
-    ) -> Result<(), ConnectionError> {
+    ) -> Result<bool, ConnectionError> {
+        let ends_message = !frame.command() && !frame.more();
         if frame.command() {
             if !self.partial.is_empty() {
                 return Err(ProtocolError::CommandInsideMessage.into());
@@ -347,7 +377,7 @@ impl Connection {
             frames.push(frame.body);
             self.deliver(Message::from_frames(frames), out);
         }
-        Ok(())
+        Ok(ends_message)
     }
 
     /// Lets a large frame body be received into a buffer of its own instead
@@ -401,7 +431,7 @@ impl Connection {
         if let Err(e) = &result {
             self.phase = Phase::Failed(e.clone());
         }
-        result
+        result.map(|_| ())
     }
 
     fn deliver(&self, msg: Message, out: &mut impl FnMut(Event)) {

@@ -88,16 +88,34 @@ fn connected_pull() -> Connection {
 }
 
 /// Feeds arbitrary traffic to a connection twice: all at once through
-/// `handle_input`, and in data-chosen pieces through `handle_input_with`
-/// with large bodies taken out of band (`take_body_header` / `handle_body`,
-/// as the engine does). Both must give the same events in the same order
-/// and fail alike.
+/// `handle_input`, and in data-chosen pieces through `handle_input_up_to`
+/// (a data-chosen number of messages per call, called again while it
+/// hands over that many) with large bodies taken out of band
+/// (`take_body_header` / `handle_body`, as the engine does). Both must give
+/// the same events in the same order and fail alike.
 pub fn traffic_with_bodies(data: &[u8]) {
     let [min, max, piece, rest @ ..] = data else {
         return;
     };
     let sizes = *min as usize..=(*max as usize) << 4;
+    let limit = (*piece >> 4) as usize + 1;
     let piece = (*piece as usize).max(1);
+    let decode = |c: &mut Connection, buf: &mut BytesMut, got: &mut Vec<Event>| loop {
+        let before = got.len();
+        let n = c.handle_input_up_to(buf, limit, |e| got.push(e))?;
+        let messages = got[before..]
+            .iter()
+            .filter(|e| matches!(e, Event::Message(_)));
+        assert_eq!(
+            messages.count(),
+            n,
+            "the count is of the messages handed over"
+        );
+        assert!(n <= limit);
+        if n < limit {
+            return Ok::<(), ConnectionError>(());
+        }
+    };
     let events = |c: &mut Connection| std::iter::from_fn(|| c.poll_event()).collect::<Vec<Event>>();
 
     let mut whole = connected_pull();
@@ -112,7 +130,7 @@ pub fn traffic_with_bodies(data: &[u8]) {
             let n = input.len().min(piece);
             buf.extend_from_slice(&input[..n]);
             input = &input[n..];
-            c.handle_input_with(&mut buf, |e| got.push(e))?;
+            decode(c, &mut buf, got)?;
             while let Some(size) = c.take_body_header(&mut buf, sizes.clone())? {
                 assert!(buf.len() < size, "only incomplete bodies are taken");
                 let more = size - buf.len();
@@ -123,7 +141,7 @@ pub fn traffic_with_bodies(data: &[u8]) {
                 body.extend_from_slice(&input[..more]);
                 input = &input[more..];
                 c.handle_body(Bytes::from(body))?;
-                c.handle_input_with(&mut buf, |e| got.push(e))?;
+                decode(c, &mut buf, got)?;
             }
         }
         Ok(())

@@ -126,6 +126,87 @@ fn byte_by_byte_delivery() {
 }
 
 #[test]
+fn input_decodes_no_more_messages_than_allowed_and_keeps_the_rest() {
+    let mut p = Pair::new(SocketType::Push, SocketType::Pull);
+    handshake(&mut p);
+    let msgs = [
+        Message::from("one"),
+        Message::from(vec!["two", "parts"]),
+        Message::from("three"),
+        Message::from("four"),
+    ];
+    for m in &msgs {
+        p.a.send(m).unwrap();
+    }
+    let mut input = BytesMut::from(&drain_transmit(&mut p.a)[..]);
+    // A heartbeat between the messages is not counted, and waits its turn.
+    let third = input.len() - (2 + "four".len());
+    let mut with_ping = BytesMut::from(&input[..third]);
+    with_ping.extend_from_slice(b"\x04\x0a\x04PING\x00\x00TTL");
+    with_ping.extend_from_slice(&input[third..]);
+    input = with_ping;
+    let mut got = Vec::new();
+    let take = |c: &mut Connection, input: &mut BytesMut, max, got: &mut Vec<Event>| {
+        c.handle_input_up_to(input, max, |e| got.push(e)).unwrap()
+    };
+    assert_eq!(take(&mut p.b, &mut input, 0, &mut got), 0);
+    assert_eq!(
+        take(&mut p.b, &mut input, 2, &mut got),
+        2,
+        "a two-part message is one"
+    );
+    assert_eq!(got.len(), 2);
+    assert_eq!(drain_transmit(&mut p.b), b"", "the PING is not decoded yet");
+    assert_eq!(take(&mut p.b, &mut input, 1, &mut got), 1);
+    assert_eq!(
+        drain_transmit(&mut p.b),
+        b"",
+        "stops right after the message"
+    );
+    assert_eq!(
+        take(&mut p.b, &mut input, 5, &mut got),
+        1,
+        "the rest, fewer than allowed"
+    );
+    assert!(input.is_empty());
+    assert_eq!(drain_transmit(&mut p.b), b"\x04\x08\x04PONGTTL".to_vec());
+    let want: Vec<_> = msgs.iter().cloned().map(Event::Message).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_handshake_completes_with_no_room_for_the_messages_behind_it() {
+    let now = Instant::now();
+    let mut push = conn(SocketType::Push, now);
+    let mut pull = conn(SocketType::Pull, now);
+    // Greetings both ways, then the PUSH's READY and a message in one read.
+    let mut to_pull = BytesMut::from(&drain_transmit(&mut push)[..]);
+    push.handle_input(&mut BytesMut::from(&drain_transmit(&mut pull)[..]))
+        .unwrap();
+    pull.handle_input_up_to(&mut to_pull, 0, |_| {}).unwrap();
+    push.handle_input(&mut BytesMut::from(&drain_transmit(&mut pull)[..]))
+        .unwrap();
+    push.send(&Message::from("early")).unwrap();
+    let mut input = BytesMut::from(&drain_transmit(&mut push)[..]);
+    let mut got = Vec::new();
+    assert_eq!(
+        pull.handle_input_up_to(&mut input, 0, |e| got.push(e))
+            .unwrap(),
+        0
+    );
+    assert!(matches!(&got[..], [Event::HandshakeSucceeded(_)]));
+    assert!(pull.is_ready());
+    assert!(!input.is_empty());
+    assert_eq!(
+        pull.handle_input_up_to(&mut input, 1, |e| got.push(e))
+            .unwrap(),
+        1
+    );
+    assert_eq!(got[1], Event::Message(Message::from("early")));
+    assert!(input.is_empty());
+}
+
+#[test]
 fn send_before_ready_is_refused() {
     let mut c = conn(SocketType::Push, Instant::now());
     assert_eq!(c.send(&Message::from("x")), Err(NotReady));

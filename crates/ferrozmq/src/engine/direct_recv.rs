@@ -24,7 +24,7 @@
 //! pipe, shutdown, close) reaches a waiting thread through the poller's
 //! waker, registered with the signal for the duration of the wait.
 
-use super::wire::{self, stash_event, Flushed, Wire};
+use super::wire::{self, Flushed, Wire};
 use super::EngineNotify;
 use crate::signal::Signal;
 use crate::transport::Stream;
@@ -258,6 +258,7 @@ impl Wire {
             || self.inbound.is_none()
             || self.body.is_some()
             || self.read_blocked
+            || self.held
             || self.failure.is_some()
             || !self.stash.is_empty()
         {
@@ -276,11 +277,8 @@ impl Wire {
                 Ok(n) => {
                     read = true;
                     self.input.filled(n, n, want);
-                    let stash = &mut self.stash;
                     // The handshake is done: only traffic comes now.
-                    let result = self.input.decode(&mut self.conn, |event| {
-                        stash_event(stash, event);
-                    });
+                    let result = self.decode_input(|_| {});
                     if !self.deliver_stash() {
                         // The pipe's writer notification resumes the driver.
                         self.read_blocked = true;
@@ -291,6 +289,10 @@ impl Wire {
                     }
                     if self.read_blocked {
                         handover = false;
+                        break;
+                    }
+                    if self.held {
+                        // Input beyond the pipe's room: the driver's.
                         break;
                     }
                     // A short read emptied the stream: later arrivals
@@ -376,6 +378,56 @@ mod tests {
             b"a"[..]
         );
         assert!(!made(&rep));
+    }
+
+    /// A connection decodes no more messages than its pipe has room for:
+    /// 20 000 requests sent at once to a REP with RCVHWM 10 wait in the
+    /// pipe (10), in the read buffer undecoded, and in the kernel; none sit
+    /// decoded in the connection's stash (before, one read's worth did:
+    /// thousands). Then every request comes through, in order.
+    #[test]
+    fn a_connection_holds_no_more_decoded_messages_than_the_hwm() {
+        const HWM: usize = 10;
+        const REQUESTS: u32 = 20_000;
+        let ctx = Context::new();
+        let rep = ctx.socket(SocketType::Rep).unwrap();
+        rep.set_rcvhwm(HWM).unwrap();
+        rep.bind("tcp://127.0.0.1:*").unwrap();
+        let dealer = ctx.socket(SocketType::Dealer).unwrap();
+        dealer.set_sndhwm(0).unwrap();
+        dealer.connect(&rep.last_endpoint().unwrap()).unwrap();
+        for i in 0..REQUESTS {
+            dealer
+                .send(vec![Vec::new(), i.to_be_bytes().to_vec()])
+                .unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let held = loop {
+            let state = {
+                let wires = rep.core().direct_recv().unwrap().wires();
+                wires.slab.iter().next().map(|(_, (wire, _, _))| {
+                    let w = super::wire::lock(wire);
+                    let queued = w.inbound.as_ref().map_or(0, |p| p.len());
+                    (w.read_blocked, w.held, w.stash.len(), queued, w.input.valid)
+                })
+            };
+            if let Some(state @ (true, ..)) = state {
+                break state;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the pipe never filled: {state:?}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let (_, is_held, stashed, queued, undecoded) = held;
+        assert!(is_held && undecoded > 0, "input waits undecoded: {held:?}");
+        assert!(stashed + queued <= HWM, "decoded beyond the HWM: {held:?}");
+        for i in 0..REQUESTS {
+            let m = rep.recv_timeout(Duration::from_secs(10)).unwrap();
+            assert_eq!(m[0], i.to_be_bytes()[..]);
+            rep.send("ok").unwrap();
+        }
     }
 
     /// Round trips until both sides have read a message on their own

@@ -1,9 +1,10 @@
 //! One connection: a stream, a `ferrozmq_proto::Connection`, and the pipes
-//! to its socket. The driver reads in large chunks and decodes everything it
-//! read before delivering the whole batch to the inbound pipe (one lock, at
-//! most one wake-up); it drains the outbound pipe in batches into one
-//! transmit queue and writes it with `writev`. A full inbound pipe stops
-//! reading, which back-pressures the peer through TCP.
+//! to its socket. The driver reads in large chunks and decodes what it read,
+//! as many messages as the inbound pipe has room for, before delivering the
+//! whole batch to it (one lock, at most one wake-up); it drains the outbound
+//! pipe in batches into one transmit queue and writes it with `writev`. A
+//! full inbound pipe stops decoding and reading, which back-pressures the
+//! peer through TCP.
 
 use super::input;
 use super::wire::{self, stash_event, DirectSend, Flushed, Wire};
@@ -191,67 +192,68 @@ impl Driver {
             w.read_blocked = false;
         }
         for _ in 0..READ_BUDGET {
-            let (read, want) = match &mut w.body {
-                Some((body, filled)) => {
-                    // The body's rest, and one frame header behind it.
-                    w.input.reserve(BODY_TAIL);
-                    let rest = &mut body.bytes_mut()[*filled..];
-                    let want = BODY_TAIL + rest.len();
-                    let tail = w.input.tail(BODY_TAIL);
-                    let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(tail)];
-                    (w.stream.read_vectored(&mut bufs), want)
-                }
-                None => {
-                    let want = w.input.want(&w.conn);
-                    (w.input.read(&mut w.stream, want), want)
-                }
-            };
-            match read {
-                Ok(0) => {
-                    // EOF is seen again once the pipe has room for the rest.
-                    if !w.deliver_stash() {
-                        w.read_blocked = true;
-                        return Ok(());
+            // Input held back for lack of room is decoded before more is read.
+            let mut more = true;
+            if !w.held {
+                let (read, want) = match &mut w.body {
+                    Some((body, filled)) => {
+                        // The body's rest, and one frame header behind it.
+                        w.input.reserve(BODY_TAIL);
+                        let rest = &mut body.bytes_mut()[*filled..];
+                        let want = BODY_TAIL + rest.len();
+                        let tail = w.input.tail(BODY_TAIL);
+                        let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(tail)];
+                        (w.stream.read_vectored(&mut bufs), want)
                     }
-                    return Err(Closed::Eof);
-                }
-                Ok(n) => {
-                    let to_tail = self.fill_body(w, n)?;
-                    w.input.filled(to_tail, n, want);
-                    // Traffic goes straight to the stash; the handshake's
-                    // end is acted on once decoding stops.
-                    let mut handshake = None;
-                    let stash = &mut w.stash;
-                    let result = w.input.decode(&mut w.conn, |event| {
-                        if let Some(info) = stash_event(stash, event) {
-                            handshake = Some(info);
+                    None => {
+                        let want = w.input.want(&w.conn);
+                        (w.input.read(&mut w.stream, want), want)
+                    }
+                };
+                match read {
+                    Ok(0) => {
+                        // EOF is seen again once the pipe has room for the rest.
+                        if !w.deliver_stash() {
+                            w.read_blocked = true;
+                            return Ok(());
                         }
-                    });
-                    if let Some(info) = handshake {
-                        self.attach(w, info)?;
+                        return Err(Closed::Eof);
                     }
-                    // Messages decoded before an error are still delivered
-                    // (`close` hands over what is left in the stash).
-                    result.map_err(Closed::Protocol)?;
-                    self.start_body(w)?;
-                    // A full read means more is likely waiting: read it
-                    // before waking the reader, unless a batch is ready.
-                    let more = n == want && w.stash.len() < DELIVER_BATCH;
-                    if !more && !w.deliver_stash() {
-                        w.read_blocked = true;
+                    Ok(n) => {
+                        let to_tail = self.fill_body(w, n)?;
+                        w.input.filled(to_tail, n, want);
+                        // A full read means more is likely waiting.
+                        more = n == want;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if !w.deliver_stash() {
+                            w.read_blocked = true;
+                            return Ok(());
+                        }
+                        w.input.idle();
                         return Ok(());
                     }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(Closed::Io(e)),
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if !w.deliver_stash() {
-                        w.read_blocked = true;
-                        return Ok(());
-                    }
-                    w.input.idle();
+            }
+            self.decode(w)?;
+            self.start_body(w)?;
+            if w.held {
+                // The pipe takes no more for now: hand over what it does
+                // take, then go on if it has room again, or wait for its
+                // reader to wake us (`Pipe::room` arranged that).
+                if !w.deliver_stash() || w.room_left() == 0 {
+                    w.read_blocked = true;
                     return Ok(());
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Closed::Io(e)),
+                continue;
+            }
+            // Read on before waking the reader, unless a batch is ready.
+            let batch_ready = !more || w.stash.len() >= DELIVER_BATCH;
+            if batch_ready && !w.deliver_stash() {
+                w.read_blocked = true;
+                return Ok(());
             }
         }
         if !w.deliver_stash() {
@@ -261,6 +263,23 @@ impl Driver {
         // Budget spent with data left: come back after the other connections.
         self.notify.notify();
         Ok(())
+    }
+
+    /// Decodes the read buffer into the stash, as far as the inbound pipe
+    /// has room; the handshake's end attaches the pipe, after which the
+    /// messages right behind it are decoded too. Messages decoded before an
+    /// error are still delivered (`close` hands over what is left in the
+    /// stash).
+    fn decode(&mut self, w: &mut Wire) -> Result<(), Closed> {
+        let mut handshake = None;
+        let mut result = w.decode_input(|info| handshake = Some(info));
+        if let Some(info) = handshake {
+            self.attach(w, info)?;
+            if result.is_ok() {
+                result = w.decode_input(|_| {});
+            }
+        }
+        result.map_err(Closed::Protocol)
     }
 
     /// Counts the first of `n` bytes just read toward the pending body, if
@@ -284,7 +303,9 @@ impl Driver {
     /// If the input now starts with a large frame not all here yet, moves
     /// its header and the body bytes already read out of the read buffer.
     fn start_body(&mut self, w: &mut Wire) -> Result<(), Closed> {
-        if w.body.is_some() || w.input.valid == 0 {
+        // Input held back starts with a whole frame, or a frame that comes
+        // after the pipe's room: its body waits, unallocated.
+        if w.body.is_some() || w.input.valid == 0 || w.held {
             return Ok(());
         }
         let mut input = w.input.buf.split_to(w.input.valid);

@@ -118,17 +118,19 @@ impl Input {
         }
     }
 
-    /// Feeds the valid input to the protocol. Frames become slices of the
-    /// buffer; what is left (a partial frame) stays in front of the spare
-    /// bytes, which are joined back without copying. What was decoded
-    /// goes to `on_event`.
+    /// Feeds the valid input to the protocol, up to `max` messages. Frames
+    /// become slices of the buffer; what is left (a partial frame, or
+    /// frames beyond `max`) stays in front of the spare bytes, which are
+    /// joined back without copying. What was decoded goes to `on_event`;
+    /// returns how many messages.
     pub(super) fn decode(
         &mut self,
         conn: &mut Connection,
+        max: usize,
         on_event: impl FnMut(Event),
-    ) -> Result<(), ConnectionError> {
+    ) -> Result<usize, ConnectionError> {
         let mut input = self.buf.split_to(self.valid);
-        let result = conn.handle_input_with(&mut input, on_event);
+        let result = conn.handle_input_up_to(&mut input, max, on_event);
         self.valid = input.len();
         input.unsplit(std::mem::take(&mut self.buf));
         self.buf = input;

@@ -47,6 +47,15 @@ pub(super) struct Wire {
     pub(super) stash: VecDeque<PipeItem>,
     /// The inbound pipe was full: reading waits until it drains.
     pub(super) read_blocked: bool,
+    /// Messages the inbound pipe had room for at the last look (a push or
+    /// [`Pipe::room`]); it only grows behind our back, as the reader drains.
+    room: usize,
+    /// Decoding stopped at the pipe's room with input left: the rest is
+    /// decoded, not read further, once there is room. So a connection holds
+    /// no more decoded messages than its pipe's HWM allows, and no more
+    /// undecoded bytes than one read, whatever the messages' size (one read
+    /// of tiny messages is thousands of them).
+    pub(super) held: bool,
     /// A large frame body being received into a buffer of its own (see
     /// `driver::BODY_MIN`), and how much of it has arrived.
     pub(super) body: Option<(BodyBuffer, usize)>,
@@ -86,6 +95,8 @@ impl Wire {
             out_batch: VecDeque::new(),
             stash: VecDeque::new(),
             read_blocked: false,
+            room: 0,
+            held: false,
             body: None,
             inbound: None,
             failure: None,
@@ -129,12 +140,50 @@ impl Wire {
             return true;
         }
         match &self.inbound {
-            Some(pipe) => pipe.push_batch(&mut self.stash),
+            Some(pipe) => {
+                self.room = pipe.push_batch(&mut self.stash);
+                self.stash.is_empty()
+            }
             None => {
                 self.stash.clear();
                 true
             }
         }
+    }
+
+    /// How many more messages may be decoded: the pipe's room less what
+    /// the stash holds (control items counted too: they are few), looked
+    /// up again when spent. None before the handshake, which must attach
+    /// the pipe first; with no room the pipe wakes the driver when it has.
+    pub(super) fn room_left(&mut self) -> usize {
+        let Some(pipe) = &self.inbound else {
+            return if self.conn.is_ready() { usize::MAX } else { 0 };
+        };
+        if self.room <= self.stash.len() {
+            self.room = pipe.room();
+        }
+        self.room.saturating_sub(self.stash.len())
+    }
+
+    /// Decodes the buffered input into the stash, no more messages than
+    /// [`room_left`](Wire::room_left) (see `held`). The handshake's end
+    /// goes to `on_handshake`; the messages behind it wait for the pipe.
+    pub(super) fn decode_input(
+        &mut self,
+        mut on_handshake: impl FnMut(PeerInfo),
+    ) -> Result<(), ConnectionError> {
+        let max = self.room_left();
+        let stash = &mut self.stash;
+        let result = self.input.decode(&mut self.conn, max, |event| {
+            if let Some(info) = stash_event(stash, event) {
+                on_handshake(info);
+            }
+        });
+        // Before the handshake's end nothing is held back: the rest of it
+        // is still to be read.
+        self.held =
+            matches!(result, Ok(n) if n >= max) && self.input.valid > 0 && self.conn.is_ready();
+        result.map(|_| ())
     }
 
     /// One vectored write of as many slices of the transmit queue as

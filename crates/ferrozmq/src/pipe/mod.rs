@@ -323,9 +323,10 @@ impl Pipe {
         }
     }
 
-    /// Moves items from `batch` into the pipe until it is full; returns true
-    /// if everything fit. One lock and at most one wake-up per batch.
-    pub(crate) fn push_batch(&self, batch: &mut VecDeque<PipeItem>) -> bool {
+    /// Moves items from `batch` into the pipe until it is full; what did
+    /// not fit stays in `batch`. One lock and at most one wake-up per batch.
+    /// Returns [`room`](Pipe::room) as it is after the batch.
+    pub(crate) fn push_batch(&self, batch: &mut VecDeque<PipeItem>) -> usize {
         // Counted before locking: when the reader keeps up, the pipe is
         // empty and the whole batch moves in by a swap of the two queues;
         // when it lags, the batch moves in whole as a segment of the queue
@@ -337,7 +338,7 @@ impl Pipe {
         let mut inner = self.lock();
         if inner.reader_closed {
             batch.clear();
-            return true;
+            return usize::MAX;
         }
         let was_empty = inner.queue.is_empty();
         let fits = !self.conflate && msgs <= self.hwm.saturating_sub(inner.queue.msgs());
@@ -362,11 +363,34 @@ impl Pipe {
             inner.report_ready();
             inner.reader.clone()
         });
+        let room = self.room_locked(&inner);
         drop(inner);
         if let Some(n) = notify {
             n.notify();
         }
-        batch.is_empty()
+        room
+    }
+
+    /// How many more messages the pipe takes before its HWM: `usize::MAX`
+    /// when it never refuses one (no HWM, conflation, reader gone). When it
+    /// takes none, the writer is woken at the low-water mark, as after a
+    /// refused push: a writer that holds its input back for lack of room
+    /// (a connection leaving frames undecoded) learns when to go on.
+    pub(crate) fn room(&self) -> usize {
+        let mut inner = self.lock();
+        let room = self.room_locked(&inner);
+        if room == 0 {
+            inner.writer_blocked = true;
+        }
+        room
+    }
+
+    fn room_locked(&self, inner: &Inner) -> usize {
+        if self.conflate || inner.reader_closed || self.hwm == usize::MAX {
+            usize::MAX
+        } else {
+            self.hwm.saturating_sub(inner.queue.msgs())
+        }
     }
 
     fn push_locked(&self, mut inner: MutexGuard<'_, Inner>, item: PipeItem) {
@@ -541,6 +565,41 @@ mod tests {
         Message::from(s)
     }
 
+    /// Pushes `batch`; true if all of it fit.
+    fn fits(p: &Pipe, batch: &mut VecDeque<PipeItem>) -> bool {
+        p.push_batch(batch);
+        batch.is_empty()
+    }
+
+    #[test]
+    fn room_counts_down_to_the_hwm_and_a_writer_that_found_none_is_woken() {
+        let writer = Arc::new(Signal::new());
+        let p = Pipe::new(4, Notify::Nobody, Notify::Signal(writer.clone()));
+        assert_eq!(p.room(), 4);
+        let mut batch: VecDeque<_> = (0..3).map(|_| PipeItem::Msg(msg("m"))).collect();
+        batch.push_back(PipeItem::Subscribe(Bytes::from_static(b"t")));
+        assert_eq!(p.push_batch(&mut batch), 1, "subscriptions take no room");
+        p.try_push(msg("4th")).unwrap();
+        let seen = writer.epoch();
+        assert_eq!(p.room(), 0);
+        let mut out = VecDeque::new();
+        assert_eq!(p.pop_batch(&mut out, 1), 1);
+        assert_eq!(writer.epoch(), seen, "above the low-water mark");
+        assert_eq!(p.pop_batch(&mut out, 1), 1);
+        assert_ne!(writer.epoch(), seen, "woken at the low-water mark");
+        assert_eq!(p.room(), 2);
+        // Pipes that never refuse a message.
+        assert_eq!(
+            Pipe::new(0, Notify::Nobody, Notify::Nobody).room(),
+            usize::MAX
+        );
+        let conflating = Pipe::new_with(1, true, Notify::Nobody, Notify::Nobody);
+        conflating.try_push(msg("a")).unwrap();
+        assert_eq!(conflating.room(), usize::MAX);
+        p.close_reader();
+        assert_eq!(p.room(), usize::MAX);
+    }
+
     #[test]
     fn hwm_and_low_water_wakeup() {
         let writer = Arc::new(Signal::new());
@@ -609,7 +668,7 @@ mod tests {
         let mut batch: VecDeque<_> = (0..8)
             .map(|_| PipeItem::Msg(Message::from(vec![0u8; 1 << 20])))
             .collect();
-        assert!(p.push_batch(&mut batch));
+        assert!(fits(&p, &mut batch));
         assert!(!p.wants_pacing(1 << 20));
         let mut out = VecDeque::new();
         assert_eq!(p.pop_batch(&mut out, 10), 1);
@@ -625,7 +684,7 @@ mod tests {
         assert_ne!(e0, e1);
         p.try_push(msg("b")).unwrap();
         let mut batch: VecDeque<_> = (0..10).map(|_| PipeItem::Msg(msg("c"))).collect();
-        assert!(p.push_batch(&mut batch));
+        assert!(fits(&p, &mut batch));
         assert_eq!(reader.epoch(), e1);
         let mut out = VecDeque::new();
         assert_eq!(p.pop_batch(&mut out, 100), 12);
@@ -647,7 +706,7 @@ mod tests {
         let p = Pipe::new(4, Notify::Nobody, Notify::Nobody);
         let mut batch: VecDeque<_> = (0..3).map(|i| PipeItem::Msg(big(i))).collect();
         batch.insert(1, PipeItem::Subscribe(Bytes::from_static(b"t")));
-        assert!(p.push_batch(&mut batch));
+        assert!(fits(&p, &mut batch));
         assert!(batch.is_empty());
         assert_eq!(p.lock().paced_bytes, 3 * PACE_MIN);
         assert!(
@@ -675,14 +734,14 @@ mod tests {
         assert_eq!(counts(&p), (0, 0));
         // A batch beyond the HWM moves in part; the rest stays in order.
         let mut batch: VecDeque<_> = (10..16).map(|i| PipeItem::Msg(big(i))).collect();
-        assert!(!p.push_batch(&mut batch));
+        assert!(!fits(&p, &mut batch));
         assert_eq!(batch.len(), 2);
         assert_eq!(p.lock().queue.msgs(), 4);
         // A part of the queue comes out item by item, counts follow.
         out.clear();
         assert_eq!(p.pop_batch(&mut out, 3), 3);
         assert_eq!(counts(&p), (1, PACE_MIN));
-        assert!(p.push_batch(&mut batch), "appended behind what is queued");
+        assert!(fits(&p, &mut batch), "appended behind what is queued");
         out.clear();
         assert_eq!(p.pop_batch(&mut out, 10), 3);
         let firsts: Vec<u8> = texts(&out).iter().map(|t| t[0]).collect();
@@ -703,9 +762,9 @@ mod tests {
             p.try_push(msg(&i.to_string())).unwrap();
         }
         let mut batch: VecDeque<_> = (10..60).map(n).collect();
-        assert!(p.push_batch(&mut batch));
+        assert!(fits(&p, &mut batch));
         let mut batch: VecDeque<_> = (60..160).map(n).collect();
-        assert!(!p.push_batch(&mut batch), "40 of 100 fit under the HWM");
+        assert!(!fits(&p, &mut batch), "40 of 100 fit under the HWM");
         assert_eq!(batch.len(), 60);
         assert_eq!((p.len(), p.lock().queue.msgs()), (100, 100));
         let seen = writer.epoch();
@@ -730,7 +789,7 @@ mod tests {
             .collect();
         let want: Vec<String> = (0..100).map(|i| i.to_string()).collect();
         assert_eq!(texts, want);
-        assert!(p.push_batch(&mut batch), "room again");
+        assert!(fits(&p, &mut batch), "room again");
         assert_eq!(p.lock().queue.msgs(), 60);
     }
 
