@@ -343,26 +343,28 @@ impl Connection {
         max: usize,
         out: &mut impl FnMut(Event),
     ) -> Result<usize, ConnectionError> {
+        if self.pending_body.is_some() {
+            // The next bytes belong to the body being collected elsewhere.
+            return Ok(0);
+        }
         let mut handed = 0;
-        // The next bytes may belong to a body being collected elsewhere.
-        while handed < max && self.pending_body.is_none() {
+        while handed < max {
             let Some(frame) = self.decoder.decode(buf)? else {
                 break;
             };
-            handed += usize::from(self.handle_frame(frame, out)?);
+            // A message's last frame (or a legacy subscription's).
+            handed += usize::from(!frame.command() && !frame.more());
+            self.handle_frame(frame, out)?;
         }
         Ok(handed)
     }
 
-    /// Acts on one frame; true if it ended a message (handed over, or a
-    /// subscription in the legacy message form).
     #[inline]
     fn handle_frame(
         &mut self,
         frame: Frame,
         out: &mut impl FnMut(Event),
-    ) -> Result<bool, ConnectionError> {
-        let ends_message = !frame.command() && !frame.more();
+    ) -> Result<(), ConnectionError> {
         if frame.command() {
             if !self.partial.is_empty() {
                 return Err(ProtocolError::CommandInsideMessage.into());
@@ -377,7 +379,7 @@ impl Connection {
             frames.push(frame.body);
             self.deliver(Message::from_frames(frames), out);
         }
-        Ok(ends_message)
+        Ok(())
     }
 
     /// Lets a large frame body be received into a buffer of its own instead
@@ -431,7 +433,7 @@ impl Connection {
         if let Err(e) = &result {
             self.phase = Phase::Failed(e.clone());
         }
-        result.map(|_| ())
+        result
     }
 
     fn deliver(&self, msg: Message, out: &mut impl FnMut(Event)) {
