@@ -408,7 +408,8 @@ mod tests {
                 wires.slab.iter().next().map(|(_, (wire, _, _))| {
                     let w = super::wire::lock(wire);
                     let queued = w.inbound.as_ref().map_or(0, |p| p.len());
-                    (w.read_blocked, w.held, w.stash.len(), queued, w.input.valid)
+                    let next_read = w.input.want(&w.conn);
+                    (w.read_blocked, w.held, w.stash.len(), queued, w.input.valid, next_read)
                 })
             };
             if let Some(state @ (true, ..)) = state {
@@ -420,9 +421,14 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(5));
         };
-        let (_, is_held, stashed, queued, undecoded) = held;
+        let (_, is_held, stashed, queued, undecoded, next_read) = held;
         assert!(is_held && undecoded > 0, "input waits undecoded: {held:?}");
         assert!(stashed + queued <= HWM, "decoded beyond the HWM: {held:?}");
+        assert_eq!(
+            next_read,
+            super::super::input::MIN_READ_CHUNK,
+            "a lagging reader's connection reads small"
+        );
         for i in 0..REQUESTS {
             let m = rep.recv_timeout(Duration::from_secs(10)).unwrap();
             assert_eq!(m[0], i.to_be_bytes()[..]);

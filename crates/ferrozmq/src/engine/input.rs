@@ -109,6 +109,13 @@ impl Input {
         self.last = n;
     }
 
+    /// The reader lags (its pipe is full): read no more than the smallest
+    /// chunk while it does, so that what waits for it here is one small
+    /// buffer rather than one of the largest reads per connection.
+    pub(super) fn lagging(&mut self) {
+        self.chunk = MIN_READ_CHUNK;
+    }
+
     /// Nothing more to read for now: a connection whose reads come back
     /// small reads less next time and gives its buffer back.
     pub(super) fn idle(&mut self) {

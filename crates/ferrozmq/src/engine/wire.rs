@@ -183,6 +183,9 @@ impl Wire {
         // is still to be read.
         self.held =
             matches!(result, Ok(n) if n >= max) && self.input.valid > 0 && self.conn.is_ready();
+        if self.held {
+            self.input.lagging();
+        }
         result.map(|_| ())
     }
 
