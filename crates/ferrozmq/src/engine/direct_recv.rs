@@ -409,7 +409,14 @@ mod tests {
                     let w = super::wire::lock(wire);
                     let queued = w.inbound.as_ref().map_or(0, |p| p.len());
                     let next_read = w.input.want(&w.conn);
-                    (w.read_blocked, w.held, w.stash.len(), queued, w.input.valid, next_read)
+                    (
+                        w.read_blocked,
+                        w.held,
+                        w.stash.len(),
+                        queued,
+                        w.input.valid,
+                        next_read,
+                    )
                 })
             };
             if let Some(state @ (true, ..)) = state {

@@ -87,3 +87,73 @@ fn a_lagging_pull_gets_every_peers_messages_in_order() {
         );
     }
 }
+
+/// The parts of message `seq` of `peer`: one to four frames, now and then a
+/// frame large enough to be received out of band (`driver::BODY_MIN`).
+fn parts(peer: u32, seq: u32) -> Vec<Vec<u8>> {
+    (0..1 + seq % 4)
+        .map(|part| {
+            let mut frame = body(peer, seq);
+            frame.push(part as u8);
+            if seq % 97 == 0 && part == 0 {
+                frame.resize(100 * 1024, (seq % 251) as u8);
+            }
+            frame
+        })
+        .collect()
+}
+
+/// RCVHWM 1: each connection may hold one decoded message, so it decodes
+/// a read one message at a time and keeps the rest of it undecoded, across
+/// multipart boundaries and large frames. Every message still arrives
+/// whole, in order, from libzmq's peers as from ferrozmq's.
+#[test]
+fn a_pull_with_rcvhwm_1_gets_multipart_messages_whole_and_in_order() {
+    const MSGS: u32 = 3_000;
+    for ep in bind_endpoints() {
+        let ctx = Context::new();
+        let pull = ctx.socket(SocketType::Pull).unwrap();
+        pull.set_rcvhwm(1).unwrap();
+        pull.bind(&ep).unwrap();
+        let at = pull.last_endpoint().unwrap();
+        let zctx = zmq::Context::new();
+        let ferro = ctx.socket(SocketType::Push).unwrap();
+        ferro.set_sndtimeo(Some(TIMEOUT)).unwrap();
+        ferro.connect(&at).unwrap();
+        let ferro = std::thread::spawn(move || {
+            for seq in 0..MSGS {
+                ferro.send(parts(0, seq)).unwrap();
+            }
+            Peer::Ferro(ferro)
+        });
+        let zmq_push = zctx.socket(zmq::PUSH).unwrap();
+        zmq_push.set_sndtimeo(TIMEOUT.as_millis() as i32).unwrap();
+        zmq_push.set_linger(0).unwrap();
+        zmq_push.connect(&at).unwrap();
+        let zmq_push = std::thread::spawn(move || {
+            for seq in 0..MSGS {
+                zmq_push.send_multipart(parts(1, seq), 0).unwrap();
+            }
+            Peer::Zmq(zmq_push)
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let mut next = [0u32; 2];
+        for i in 0..2 * MSGS {
+            if i % 1_000 == 999 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let m = pull.recv_timeout(TIMEOUT).unwrap();
+            let peer = u32::from_be_bytes(m[0][..4].try_into().unwrap());
+            let seq = next[peer as usize];
+            let want = parts(peer, seq);
+            assert_eq!(m.len(), want.len(), "peer {peer} message {seq} over {ep}");
+            for (got, want) in m.iter().zip(&want) {
+                assert!(got[..] == want[..], "peer {peer} message {seq} over {ep}");
+            }
+            next[peer as usize] += 1;
+        }
+        let peers = [ferro.join().unwrap(), zmq_push.join().unwrap()];
+        drop(peers);
+        assert!(pull.recv_timeout(Duration::from_millis(50)).is_err());
+    }
+}
