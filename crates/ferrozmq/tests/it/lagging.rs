@@ -18,6 +18,31 @@ enum Peer {
 }
 const EACH: u32 = 10_000;
 
+/// A PULL with RCVHWM `hwm` bound to `ep`, and the endpoint it got.
+fn bound_pull(ctx: &Context, ep: &str, hwm: usize) -> (ferrozmq::Socket, String) {
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    pull.set_rcvhwm(hwm).unwrap();
+    pull.bind(ep).unwrap();
+    let at = pull.last_endpoint().unwrap();
+    (pull, at)
+}
+
+fn ferro_push(ctx: &Context, at: &str) -> ferrozmq::Socket {
+    let push = ctx.socket(SocketType::Push).unwrap();
+    push.set_sndtimeo(Some(TIMEOUT)).unwrap();
+    push.connect(at).unwrap();
+    push
+}
+
+/// libzmq's PUSH; LINGER 0, so it stays open until the reader is done.
+fn zmq_push(ctx: &zmq::Context, at: &str) -> zmq::Socket {
+    let push = ctx.socket(zmq::PUSH).unwrap();
+    push.set_sndtimeo(TIMEOUT.as_millis() as i32).unwrap();
+    push.set_linger(0).unwrap();
+    push.connect(at).unwrap();
+    push
+}
+
 fn body(peer: u32, seq: u32) -> Vec<u8> {
     let mut b = Vec::with_capacity(8 + (seq % 40) as usize);
     b.extend_from_slice(&peer.to_be_bytes());
@@ -30,17 +55,12 @@ fn body(peer: u32, seq: u32) -> Vec<u8> {
 fn a_lagging_pull_gets_every_peers_messages_in_order() {
     for ep in bind_endpoints() {
         let ctx = Context::new();
-        let pull = ctx.socket(SocketType::Pull).unwrap();
-        pull.set_rcvhwm(3_000).unwrap();
-        pull.bind(&ep).unwrap();
-        let at = pull.last_endpoint().unwrap();
+        let (pull, at) = bound_pull(&ctx, &ep, 3_000);
         let zctx = zmq::Context::new();
         let senders: Vec<_> = (0..PEERS)
             .map(|peer| {
                 if peer % 2 == 0 {
-                    let push = ctx.socket(SocketType::Push).unwrap();
-                    push.set_sndtimeo(Some(TIMEOUT)).unwrap();
-                    push.connect(&at).unwrap();
+                    let push = ferro_push(&ctx, &at);
                     std::thread::spawn(move || {
                         for seq in 0..EACH {
                             push.send(body(peer, seq)).unwrap();
@@ -48,10 +68,7 @@ fn a_lagging_pull_gets_every_peers_messages_in_order() {
                         Peer::Ferro(push)
                     })
                 } else {
-                    let push = zctx.socket(zmq::PUSH).unwrap();
-                    push.set_sndtimeo(TIMEOUT.as_millis() as i32).unwrap();
-                    push.set_linger(0).unwrap();
-                    push.connect(&at).unwrap();
+                    let push = zmq_push(&zctx, &at);
                     std::thread::spawn(move || {
                         for seq in 0..EACH {
                             push.send(body(peer, seq), 0).unwrap();
@@ -112,29 +129,21 @@ fn a_pull_with_rcvhwm_1_gets_multipart_messages_whole_and_in_order() {
     const MSGS: u32 = 3_000;
     for ep in bind_endpoints() {
         let ctx = Context::new();
-        let pull = ctx.socket(SocketType::Pull).unwrap();
-        pull.set_rcvhwm(1).unwrap();
-        pull.bind(&ep).unwrap();
-        let at = pull.last_endpoint().unwrap();
+        let (pull, at) = bound_pull(&ctx, &ep, 1);
         let zctx = zmq::Context::new();
-        let ferro = ctx.socket(SocketType::Push).unwrap();
-        ferro.set_sndtimeo(Some(TIMEOUT)).unwrap();
-        ferro.connect(&at).unwrap();
+        let ferro = ferro_push(&ctx, &at);
         let ferro = std::thread::spawn(move || {
             for seq in 0..MSGS {
                 ferro.send(parts(0, seq)).unwrap();
             }
             Peer::Ferro(ferro)
         });
-        let zmq_push = zctx.socket(zmq::PUSH).unwrap();
-        zmq_push.set_sndtimeo(TIMEOUT.as_millis() as i32).unwrap();
-        zmq_push.set_linger(0).unwrap();
-        zmq_push.connect(&at).unwrap();
-        let zmq_push = std::thread::spawn(move || {
+        let libzmq = zmq_push(&zctx, &at);
+        let libzmq = std::thread::spawn(move || {
             for seq in 0..MSGS {
-                zmq_push.send_multipart(parts(1, seq), 0).unwrap();
+                libzmq.send_multipart(parts(1, seq), 0).unwrap();
             }
-            Peer::Zmq(zmq_push)
+            Peer::Zmq(libzmq)
         });
         std::thread::sleep(Duration::from_millis(100));
         let mut next = [0u32; 2];
@@ -152,7 +161,7 @@ fn a_pull_with_rcvhwm_1_gets_multipart_messages_whole_and_in_order() {
             }
             next[peer as usize] += 1;
         }
-        let peers = [ferro.join().unwrap(), zmq_push.join().unwrap()];
+        let peers = [ferro.join().unwrap(), libzmq.join().unwrap()];
         drop(peers);
         assert!(pull.recv_timeout(Duration::from_millis(50)).is_err());
     }
