@@ -46,6 +46,16 @@ const WATCHDOG: Duration = Duration::from_secs(60);
 /// Same HWM for every implementation that has one.
 pub const HWM: i32 = 100_000;
 
+/// RCVHWM of the ferrozmq and libzmq sockets: [`HWM`] unless
+/// `COMPARE_RCVHWM` says otherwise (for diagnoses: what a small receive
+/// HWM does to a receiver's memory; `./run` never sets it).
+pub fn rcvhwm() -> i32 {
+    std::env::var("COMPARE_RCVHWM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(HWM)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 6 {

@@ -9,7 +9,7 @@ pub struct Ferro;
 fn socket(ctx: &Context, t: SocketType) -> Socket {
     let s = ctx.socket(t).unwrap();
     s.set_sndhwm(HWM as usize).unwrap();
-    s.set_rcvhwm(HWM as usize).unwrap();
+    s.set_rcvhwm(crate::rcvhwm() as usize).unwrap();
     s
 }
 

@@ -8,7 +8,7 @@ pub struct Libzmq;
 fn socket(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
     let s = ctx.socket(t).unwrap();
     s.set_sndhwm(HWM).unwrap();
-    s.set_rcvhwm(HWM).unwrap();
+    s.set_rcvhwm(crate::rcvhwm()).unwrap();
     s
 }
 
