@@ -28,7 +28,7 @@ impl Tracker {
     /// Receives the warm-up messages, one per peer, with `recv`; then lets
     /// the sender go on.
     pub fn warm_up(&mut self, ep: &str, mut recv: impl FnMut(&mut Self)) {
-        while self.next.iter().any(|&n| n == 0) {
+        while self.next.contains(&0) {
             recv(self);
         }
         crate::fanout::signal_ready(ep);

@@ -47,7 +47,7 @@ impl SubTracker {
         self.next_min = seq + 1;
         self.stats.received += 1;
         let done = seq + 1 == self.count;
-        if self.stats.first.is_none() || done || self.stats.received % 16 == 0 {
+        if self.stats.first.is_none() || done || self.stats.received.is_multiple_of(16) {
             let now = Instant::now();
             self.stats.first.get_or_insert(now);
             self.stats.last = Some(now);

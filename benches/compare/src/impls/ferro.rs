@@ -113,9 +113,9 @@ impl Impl for Ferro {
             })
             .collect();
         let mut buf = Vec::with_capacity(size);
-        for peer in 0..peers {
+        for (peer, push) in pushes.iter().enumerate() {
             crate::fanin::fill(&mut buf, peer as u64, 0, size);
-            pushes[peer].send(&buf[..]).unwrap();
+            push.send(&buf[..]).unwrap();
         }
         crate::fanout::wait_ready(ep);
         for (peer, seq) in crate::fanin::schedule(count, peers) {

@@ -156,9 +156,9 @@ impl Impl for Libzmq {
             })
             .collect();
         let mut buf = Vec::with_capacity(size);
-        for peer in 0..peers {
+        for (peer, push) in pushes.iter().enumerate() {
             crate::fanin::fill(&mut buf, peer as u64, 0, size);
-            pushes[peer].send(&buf[..], 0).unwrap();
+            push.send(&buf[..], 0).unwrap();
         }
         crate::fanout::wait_ready(ep);
         for (peer, seq) in crate::fanin::schedule(count, peers) {
