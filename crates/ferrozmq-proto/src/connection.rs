@@ -24,12 +24,13 @@ use crate::command::{Command, RawCommand};
 use crate::error::{ConnectionError, IncompatiblePeer, ProtocolError};
 use crate::frame::{encode_header, Frame, FrameDecoder};
 use crate::greeting::{Greeting, GREETING_LEN};
+use crate::input::InputBuf;
 use crate::mechanism::Mechanism;
 use crate::message::Message;
 use crate::metadata::{self, Metadata};
 use crate::socket_type::SocketType;
 use crate::transmit::{Transmit, LARGE_FRAME};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::time::{Duration, Instant};
@@ -164,7 +165,7 @@ impl Connection {
     /// Incomplete input is left in `buf` for the next call. Large frame
     /// bodies become slices of `buf`'s memory, not copies. What arrived is
     /// queued for [`poll_event`](Connection::poll_event).
-    pub fn handle_input(&mut self, buf: &mut BytesMut) -> Result<(), ConnectionError> {
+    pub fn handle_input(&mut self, buf: &mut impl InputBuf) -> Result<(), ConnectionError> {
         let mut events = std::mem::take(&mut self.events);
         let result = self.handle_input_with(buf, |e| events.push_back(e));
         self.events = events;
@@ -193,7 +194,7 @@ impl Connection {
     /// ```
     pub fn handle_input_with(
         &mut self,
-        buf: &mut BytesMut,
+        buf: &mut impl InputBuf,
         on_event: impl FnMut(Event),
     ) -> Result<(), ConnectionError> {
         self.handle_input_up_to(buf, usize::MAX, on_event)
@@ -210,7 +211,7 @@ impl Connection {
     /// by earlier calls are handed over first and count.
     pub fn handle_input_up_to(
         &mut self,
-        buf: &mut BytesMut,
+        buf: &mut impl InputBuf,
         max_messages: usize,
         mut on_event: impl FnMut(Event),
     ) -> Result<usize, ConnectionError> {
@@ -232,7 +233,7 @@ impl Connection {
     /// Decodes what `buf` holds, up to `max` messages; returns how many.
     fn process(
         &mut self,
-        buf: &mut BytesMut,
+        buf: &mut impl InputBuf,
         max: usize,
         out: &mut impl FnMut(Event),
     ) -> Result<usize, ConnectionError> {
@@ -339,7 +340,7 @@ impl Connection {
 
     fn process_traffic(
         &mut self,
-        buf: &mut BytesMut,
+        buf: &mut impl InputBuf,
         max: usize,
         out: &mut impl FnMut(Event),
     ) -> Result<usize, ConnectionError> {
@@ -395,7 +396,7 @@ impl Connection {
     /// `handle_input`.
     pub fn take_body_header(
         &mut self,
-        buf: &mut BytesMut,
+        buf: &mut impl InputBuf,
         sizes: std::ops::RangeInclusive<usize>,
     ) -> Result<Option<usize>, ConnectionError> {
         if !matches!(self.phase, Phase::Traffic) || self.pending_body.is_some() {
@@ -642,6 +643,28 @@ impl Connection {
         match self.phase {
             Phase::Greeting => Some(GREETING_LEN.saturating_sub(buf.len())),
             _ => self.decoder.missing(buf),
+        }
+    }
+
+    /// Whether [`handle_input`](Connection::handle_input) would take nothing
+    /// from `buf` and have nothing to report: the handshake is done, no
+    /// events wait, and `buf` holds the start of a frame (its header, when
+    /// all there, within the limits) and not its end. A reader may then
+    /// read more into the same buffer first, so that a frame arriving in
+    /// pieces is collected in one buffer. Whenever this is false,
+    /// `handle_input` must be called: it reports what is wrong with `buf`
+    /// (a header over the size limit) as soon as it is seen.
+    pub fn needs_more_input(&self, buf: &[u8]) -> bool {
+        if !matches!(self.phase, Phase::Traffic)
+            || !self.events.is_empty()
+            || self.pending_body.is_some()
+        {
+            return false;
+        }
+        match self.decoder.peek_header(buf) {
+            Ok(None) => true,
+            Ok(Some(header)) => (buf.len() as u64) < header.header_len as u64 + header.size,
+            Err(_) => false,
         }
     }
 }

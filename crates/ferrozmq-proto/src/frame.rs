@@ -2,7 +2,8 @@
 //! (RFC 23/37 §Framing).
 
 use crate::error::{ConnectionError, ProtocolError};
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use crate::input::InputBuf;
+use bytes::{BufMut, Bytes};
 
 /// More frames of this message follow.
 pub const FLAG_MORE: u8 = 0x01;
@@ -122,7 +123,7 @@ impl FrameDecoder {
 
     /// Decodes one frame from the front of `buf`, removing its bytes.
     /// `Ok(None)` means more input is needed; `buf` is then untouched.
-    pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Frame>, ConnectionError> {
+    pub fn decode(&self, buf: &mut impl InputBuf) -> Result<Option<Frame>, ConnectionError> {
         let Some(header) = FrameHeader::decode(buf) else {
             return Ok(None);
         };
@@ -132,7 +133,7 @@ impl FrameDecoder {
             return Ok(None);
         }
         buf.advance(header.header_len);
-        let body = buf.split_to(header.size as usize).freeze();
+        let body = buf.split_bytes(header.size as usize);
         Ok(Some(Frame {
             flags: header.flags,
             body,
@@ -182,6 +183,7 @@ impl FrameDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::BytesMut;
 
     fn decode_all(bytes: &[u8]) -> Vec<Frame> {
         let mut buf = BytesMut::from(bytes);

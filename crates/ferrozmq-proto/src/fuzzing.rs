@@ -4,6 +4,7 @@
 use crate::command::{Command, RawCommand};
 use crate::frame::FrameDecoder;
 use crate::greeting::{Greeting, MechanismName};
+use crate::input::InputBuf;
 use crate::mechanism::Null;
 use crate::metadata::{self, Metadata};
 use crate::{Connection, ConnectionConfig, ConnectionError, Event, SocketType};
@@ -91,30 +92,59 @@ fn connected_pull() -> Connection {
 /// `handle_input`, and in data-chosen pieces through `handle_input_up_to`
 /// (a data-chosen number of messages per call, called again while it
 /// hands over that many) with large bodies taken out of band
-/// (`take_body_header` / `handle_body`, as the engine does). Both must give
-/// the same events in the same order and fail alike.
+/// (`take_body_header` / `handle_body`, as the engine does). In pieces,
+/// the input is decoded from a `BytesMut`, or (data-chosen) as the engine
+/// reads: decoding waits while `needs_more_input` says so (checked: a
+/// decode then takes nothing and reports nothing), and is then done from
+/// the input frozen into `Bytes`. Both must give the same events in the
+/// same order and fail alike.
 pub fn traffic_with_bodies(data: &[u8]) {
     let [min, max, piece, rest @ ..] = data else {
         return;
     };
     let sizes = *min as usize..=(*max as usize) << 4;
     let limit = (*piece >> 4) as usize + 1;
+    let frozen = *min & 1 == 1;
     let piece = (*piece as usize).max(1);
-    let decode = |c: &mut Connection, buf: &mut BytesMut, got: &mut Vec<Event>| loop {
-        let before = got.len();
-        let n = c.handle_input_up_to(buf, limit, |e| got.push(e))?;
-        let messages = got[before..]
-            .iter()
-            .filter(|e| matches!(e, Event::Message(_)));
-        assert_eq!(
-            messages.count(),
-            n,
-            "the count is of the messages handed over"
-        );
-        assert!(n <= limit);
-        if n < limit {
-            return Ok::<(), ConnectionError>(());
+    fn decode(
+        c: &mut Connection,
+        buf: &mut impl InputBuf,
+        limit: usize,
+        got: &mut Vec<Event>,
+    ) -> Result<(), ConnectionError> {
+        loop {
+            let before = got.len();
+            let n = c.handle_input_up_to(buf, limit, |e| got.push(e))?;
+            let messages = got[before..]
+                .iter()
+                .filter(|e| matches!(e, Event::Message(_)));
+            assert_eq!(
+                messages.count(),
+                n,
+                "the count is of the messages handed over"
+            );
+            assert!(n <= limit);
+            if n < limit {
+                return Ok(());
+            }
         }
+    }
+    let decode_as_read = |c: &mut Connection, buf: &mut BytesMut, got: &mut Vec<Event>| {
+        if !frozen {
+            return decode(c, buf, limit, got);
+        }
+        if c.needs_more_input(buf) {
+            let mut view = &buf[..];
+            let before = got.len();
+            decode(c, &mut view, limit, got)?;
+            assert_eq!(got.len(), before, "nothing to report");
+            assert_eq!(view.len(), buf.len(), "nothing taken");
+            return Ok(());
+        }
+        let mut input = buf.split().freeze();
+        let result = decode(c, &mut input, limit, got);
+        buf.extend_from_slice(&input);
+        result
     };
     let events = |c: &mut Connection| std::iter::from_fn(|| c.poll_event()).collect::<Vec<Event>>();
 
@@ -130,7 +160,7 @@ pub fn traffic_with_bodies(data: &[u8]) {
             let n = input.len().min(piece);
             buf.extend_from_slice(&input[..n]);
             input = &input[n..];
-            decode(c, &mut buf, got)?;
+            decode_as_read(c, &mut buf, got)?;
             while let Some(size) = c.take_body_header(&mut buf, sizes.clone())? {
                 assert!(buf.len() < size, "only incomplete bodies are taken");
                 let more = size - buf.len();
@@ -141,7 +171,7 @@ pub fn traffic_with_bodies(data: &[u8]) {
                 body.extend_from_slice(&input[..more]);
                 input = &input[more..];
                 c.handle_body(Bytes::from(body))?;
-                decode(c, &mut buf, got)?;
+                decode_as_read(c, &mut buf, got)?;
             }
         }
         Ok(())
@@ -184,17 +214,20 @@ mod tests {
 
     #[test]
     fn traffic_with_bodies_on_some_inputs() {
-        let mut stream = vec![3u8, 100, 5];
-        for (more, body) in [(1u8, vec![7u8; 300]), (0, vec![1; 10]), (0, vec![2; 1000])] {
-            stream.push(2 | more);
-            stream.extend_from_slice(&(body.len() as u64).to_be_bytes());
-            stream.extend_from_slice(&body);
+        // The first byte's low bit: decoded from `BytesMut`, or frozen.
+        for first in [2u8, 3] {
+            let mut stream = vec![first, 100, 5];
+            for (more, body) in [(1u8, vec![7u8; 300]), (0, vec![1; 10]), (0, vec![2; 1000])] {
+                stream.push(2 | more);
+                stream.extend_from_slice(&(body.len() as u64).to_be_bytes());
+                stream.extend_from_slice(&body);
+            }
+            traffic_with_bodies(&stream);
+            stream.extend_from_slice(&[6, 0, 0, 0, 0, 0, 0, 0, 1, 9]); // a bad command
+            traffic_with_bodies(&stream);
+            stream.truncate(40); // a body cut short
+            traffic_with_bodies(&stream);
         }
-        traffic_with_bodies(&stream);
-        stream.extend_from_slice(&[6, 0, 0, 0, 0, 0, 0, 0, 1, 9]); // a bad command
-        traffic_with_bodies(&stream);
-        stream.truncate(40); // a body cut short
-        traffic_with_bodies(&stream);
         traffic_with_bodies(&[]);
     }
 }

@@ -21,6 +21,7 @@ pub mod connection;
 pub mod error;
 pub mod frame;
 pub mod greeting;
+pub mod input;
 pub mod mechanism;
 pub mod message;
 pub mod metadata;
@@ -48,6 +49,7 @@ pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
 
 pub use connection::{Connection, ConnectionConfig, Event, NotReady, PeerInfo};
 pub use error::{ConnectionError, IncompatiblePeer, ProtocolError};
+pub use input::InputBuf;
 pub use message::Message;
 pub use metadata::Metadata;
 pub use socket_type::SocketType;

@@ -569,3 +569,55 @@ fn take_body_header_leaves_what_it_should_not_take() {
         "the connection failed"
     );
 }
+
+/// A reader that collects a frame arriving in pieces in one buffer asks
+/// `needs_more_input` before decoding: true only while the frame is
+/// incomplete and its header passes the checks; and frozen input (`Bytes`)
+/// decodes as a `BytesMut` does, frames cut from its memory.
+#[test]
+fn needs_more_input_until_a_frame_is_whole_and_bytes_decode_in_place() {
+    let mut p = Pair::new(SocketType::Push, SocketType::Pull);
+    assert!(
+        !p.b.needs_more_input(b""),
+        "during the greeting, every byte is checked as it comes"
+    );
+    handshake(&mut p);
+    let body = vec![7u8; 300];
+    p.a.send(&Message::from(body.clone())).unwrap();
+    p.a.send(&Message::from("next")).unwrap();
+    let wire = drain_transmit(&mut p.a);
+    let first = 9 + body.len();
+    assert!(p.b.needs_more_input(b""));
+    assert!(p.b.needs_more_input(&wire[..5]), "part of a header");
+    assert!(p.b.needs_more_input(&wire[..first - 1]));
+    assert!(!p.b.needs_more_input(&wire[..first]));
+    assert!(!p.b.needs_more_input(&wire));
+
+    let mut input = Bytes::from(wire.clone());
+    let base = input.as_ptr();
+    let mut got = Vec::new();
+    assert_eq!(
+        p.b.handle_input_up_to(&mut input, 1, |e| got.push(e))
+            .unwrap(),
+        1
+    );
+    let Event::Message(msg) = &got[0] else {
+        panic!("{got:?}")
+    };
+    assert_eq!(msg.frames()[0], body);
+    assert_eq!(msg.frames()[0].as_ptr(), base.wrapping_add(9), "not copied");
+    assert_eq!(&input[..], &wire[first..]);
+
+    // A header over the size limit is no reason to wait for more.
+    let mut config = ConnectionConfig::new(SocketType::Pull);
+    config.max_message_size = Some(100);
+    let mut q = Pair::new(SocketType::Push, SocketType::Pull);
+    q.b = Connection::new(config, Box::new(Null::new()), Instant::now());
+    handshake(&mut q);
+    assert!(q.b.needs_more_input(&wire[..1]));
+    assert!(
+        !q.b.needs_more_input(&wire[..9]),
+        "the size is known: too big"
+    );
+    assert!(q.b.handle_input(&mut &wire[..9]).is_err());
+}

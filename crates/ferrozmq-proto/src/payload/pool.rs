@@ -100,9 +100,10 @@ impl Pool {
     }
 }
 
-/// A buffer from the pool to receive into: `len` initialised bytes (only
-/// bytes the buffer never held before are zeroed), handed out as `Bytes`
-/// that bring it back to the pool when the last reference goes.
+/// A buffer from the pool to receive into (a large frame's body, a
+/// connection's reads): `len` initialised bytes (only bytes the buffer
+/// never held before are zeroed), handed out as `Bytes` that bring it back
+/// to the pool when the last reference goes.
 ///
 /// ```
 /// use ferrozmq_proto::payload::BodyBuffer;
@@ -119,6 +120,11 @@ impl BodyBuffer {
     /// A buffer of exactly `len` bytes from the process's pool.
     pub fn new(len: usize) -> BodyBuffer {
         GLOBAL.body(len)
+    }
+
+    /// The bytes, as filled so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0.buffer
     }
 
     /// The bytes to fill.

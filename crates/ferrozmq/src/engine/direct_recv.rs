@@ -276,7 +276,7 @@ impl Wire {
                 Ok(0) => break,
                 Ok(n) => {
                     read = true;
-                    self.input.filled(n, n, want);
+                    self.input.filled(n, want);
                     // The handshake is done: only traffic comes now.
                     let result = self.decode_input(|_| {});
                     if !self.deliver_stash() {
@@ -414,7 +414,7 @@ mod tests {
                         w.held,
                         w.stash.len(),
                         queued,
-                        w.input.valid,
+                        w.input.len(),
                         next_read,
                     )
                 })

@@ -14,7 +14,6 @@ use crate::socket::core::{SendBypass, SocketCore};
 use crate::socket::pattern::Peer;
 use crate::transport::Stream;
 use ferrozmq_proto::mechanism::Null;
-use ferrozmq_proto::payload::BodyBuffer;
 use ferrozmq_proto::{Connection, ConnectionError, PeerInfo, SocketType};
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::sync::{Arc, Mutex};
@@ -195,14 +194,14 @@ impl Driver {
             // Input held back for lack of room is decoded before more is read.
             let mut more = true;
             if !w.held {
+                let mut tail = [0u8; BODY_TAIL];
+                let into_body = w.body.is_some();
                 let (read, want) = match &mut w.body {
                     Some((body, filled)) => {
                         // The body's rest, and one frame header behind it.
-                        w.input.reserve(BODY_TAIL);
                         let rest = &mut body.bytes_mut()[*filled..];
                         let want = BODY_TAIL + rest.len();
-                        let tail = w.input.tail(BODY_TAIL);
-                        let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(tail)];
+                        let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(&mut tail)];
                         (w.stream.read_vectored(&mut bufs), want)
                     }
                     None => {
@@ -221,7 +220,10 @@ impl Driver {
                     }
                     Ok(n) => {
                         let to_tail = self.fill_body(w, n)?;
-                        w.input.filled(to_tail, n, want);
+                        if into_body {
+                            w.input.append(&tail[..to_tail]);
+                        }
+                        w.input.filled(n, want);
                         // A full read means more is likely waiting.
                         more = n == want;
                     }
@@ -284,7 +286,7 @@ impl Driver {
 
     /// Counts the first of `n` bytes just read toward the pending body, if
     /// any, and hands the body over once complete; returns how many of the
-    /// `n` bytes went to the read buffer.
+    /// `n` bytes are not the body's (read behind it).
     fn fill_body(&mut self, w: &mut Wire, n: usize) -> Result<usize, Closed> {
         let Some((body, filled)) = &mut w.body else {
             return Ok(n);
@@ -305,25 +307,12 @@ impl Driver {
     fn start_body(&mut self, w: &mut Wire) -> Result<(), Closed> {
         // Input held back starts with a whole frame, or a frame that comes
         // after the pipe's room: its body waits, unallocated.
-        if w.body.is_some() || w.input.valid == 0 || w.held {
+        if w.body.is_some() || w.input.len() == 0 || w.held {
             return Ok(());
         }
-        let mut input = w.input.buf.split_to(w.input.valid);
-        match w.conn.take_body_header(&mut input, BODY_MIN..=BODY_MAX) {
-            Ok(Some(size)) => {
-                let mut body = BodyBuffer::new(size);
-                body.bytes_mut()[..input.len()].copy_from_slice(&input);
-                w.body = Some((body, input.len()));
-                w.input.valid = 0;
-                Ok(())
-            }
-            Ok(None) => {
-                input.unsplit(std::mem::take(&mut w.input.buf));
-                w.input.buf = input;
-                Ok(())
-            }
-            Err(e) => Err(Closed::Protocol(e)),
-        }
+        let body = w.input.take_body(&mut w.conn, BODY_MIN..=BODY_MAX);
+        w.body = body.map_err(Closed::Protocol)?;
+        Ok(())
     }
 
     fn process_events(&mut self, w: &mut Wire) -> Result<(), Closed> {

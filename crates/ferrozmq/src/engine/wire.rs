@@ -182,7 +182,7 @@ impl Wire {
         // Before the handshake's end nothing is held back: the rest of it
         // is still to be read.
         self.held =
-            matches!(result, Ok(n) if n >= max) && self.input.valid > 0 && self.conn.is_ready();
+            matches!(result, Ok(n) if n >= max) && self.input.len() > 0 && self.conn.is_ready();
         if self.held {
             self.input.lagging();
         }
