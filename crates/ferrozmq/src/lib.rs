@@ -7,7 +7,7 @@
 //! ```text
 //!  user thread / task                      I/O thread (mio event loop)
 //!  Socket::send ─▶ pattern routing ─▶ pipe (HWM) ─▶ driver: encode batch ─▶ writev
-//!  Socket::recv ◀─ pattern routing ◀─ pipe (HWM) ◀─ driver: decode batch ◀─ read 64 KiB
+//!  Socket::recv ◀─ pattern routing ◀─ pipe (HWM) ◀─ driver: decode batch ◀─ read ≤256 KiB
 //! ```
 //!
 //! ```

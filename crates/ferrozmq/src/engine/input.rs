@@ -21,9 +21,13 @@ use std::ops::RangeInclusive;
 /// Read size bounds. The size adapts: it doubles while reads fill it (a
 /// stream) and halves when they come back small (requests, idle peers),
 /// and an idle connection gives its buffer back, so 10 000 quiet peers do
-/// not hold 64 KiB each. A big frame on its way is read at its full size.
+/// not hold a large buffer each. A big frame on its way is read at its
+/// full size. A stream is read up to 256 KiB at a time: fewer reads, and
+/// fewer window updates, each of which runs loopback's transmit path for
+/// the sender's next segments on this thread (the raw byte stream reads
+/// 1 MiB at a time).
 pub(super) const MIN_READ_CHUNK: usize = 8 * 1024;
-pub(super) const MAX_READ_CHUNK: usize = 64 * 1024;
+pub(super) const MAX_READ_CHUNK: usize = 256 * 1024;
 /// Largest single read.
 pub(super) const MAX_READ: usize = 4 * 1024 * 1024;
 
