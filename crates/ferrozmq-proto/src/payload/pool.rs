@@ -132,6 +132,14 @@ impl BodyBuffer {
         &mut self.0.buffer
     }
 
+    /// Makes the buffer `len` bytes long, keeping its bytes; bytes beyond
+    /// its old length are zeroed. Growth reallocates as a `Vec` does
+    /// (amortised: a buffer grown a read at a time is copied O(1) times
+    /// per byte).
+    pub fn resize(&mut self, len: usize) {
+        self.0.buffer.resize(len, 0);
+    }
+
     /// The filled buffer as `Bytes`.
     pub fn into_bytes(self) -> Bytes {
         Bytes::from_owner(self.0)

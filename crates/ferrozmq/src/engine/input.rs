@@ -50,6 +50,9 @@ pub(super) struct Input {
     small: BytesMut,
     chunk: usize,
     last: usize,
+    /// Input bytes moved from one buffer to another, for the tests.
+    #[cfg(test)]
+    copied: usize,
 }
 
 impl Input {
@@ -60,6 +63,8 @@ impl Input {
             small: BytesMut::new(),
             chunk: MIN_READ_CHUNK,
             last: 0,
+            #[cfg(test)]
+            copied: 0,
         }
     }
 
@@ -90,22 +95,37 @@ impl Input {
 
     /// Makes room for `want` more bytes behind the input and returns it:
     /// the open buffer's spare bytes, with the input moved into it if it
-    /// was in `rest`, or a pooled buffer of just that size the input moves
-    /// into (the pool rounds its capacity up to a power of two; pages
-    /// beyond what is read are not touched).
+    /// was in `rest`; the open buffer grown in place if it holds the input
+    /// (a frame larger than a read, collected over many: the vector's
+    /// growth keeps the copies proportional to the frame, where a new
+    /// buffer per read would copy it over and over); or a pooled buffer of
+    /// just that size the input moves into (the pool rounds its capacity
+    /// up to a power of two; pages beyond what is read are not touched).
     fn room(&mut self, want: usize) -> &mut [u8] {
         if !self.has_room(want) {
             let len = self.len();
             match &mut self.open {
+                Some((buf, open_len)) if *open_len > 0 => {
+                    // `has_room` failed with the input here: too small.
+                    buf.resize(*open_len + want);
+                }
                 // Emptied by the last decode, and big enough.
-                Some((buf, open_len)) if *open_len == 0 && buf.bytes().len() >= len + want => {
+                Some((buf, 0)) if buf.bytes().len() >= len + want => {
                     buf.bytes_mut()[..len].copy_from_slice(&self.rest);
-                    *open_len = len;
+                    self.open.as_mut().expect("matched").1 = len;
+                    #[cfg(test)]
+                    {
+                        self.copied += len;
+                    }
                 }
                 _ => {
                     let mut buf = BodyBuffer::new(len + want);
                     buf.bytes_mut()[..len].copy_from_slice(self.bytes());
                     self.open = Some((buf, len));
+                    #[cfg(test)]
+                    {
+                        self.copied += len;
+                    }
                 }
             }
             self.rest = Bytes::new();
@@ -398,6 +418,34 @@ mod tests {
         let got = read_all(&mut input, &mut stream, &mut pull, usize::MAX);
         assert_eq!(got.len(), 1);
         assert!(got[0].frames()[0].iter().all(|&b| b == 3));
+    }
+
+    /// A frame larger than the largest read is collected over many reads
+    /// in one buffer grown in place: its bytes are not moved from buffer
+    /// to buffer once per read (which would copy it over and over).
+    #[test]
+    fn a_frame_beyond_the_largest_read_is_not_copied_per_read() {
+        let (mut push, mut pull) = ready_pair();
+        let (mut stream, mut peer) = stream_pair();
+        let mut input = Input::new();
+        let big: Vec<u8> = (0..3 * MAX_READ as u32).map(|i| (i % 253) as u8).collect();
+        push.send(&Message::from(big.clone())).unwrap();
+        push.send(&Message::from("after")).unwrap();
+        let wire = transmit(&mut push);
+        let mut got = Vec::new();
+        for piece in wire.chunks(100_000) {
+            peer.write_all(piece).unwrap();
+            got.extend(read_all(&mut input, &mut stream, &mut pull, usize::MAX));
+        }
+        assert_eq!(got.len(), 2);
+        assert!(got[0].frames()[0] == big);
+        assert_eq!(got[1], Message::from("after"));
+        assert!(
+            input.copied < MAX_READ_CHUNK,
+            "{} bytes moved between buffers for a {} byte frame",
+            input.copied,
+            big.len()
+        );
     }
 
     /// A stream of mixed sizes (a few bytes to beyond the largest read),
