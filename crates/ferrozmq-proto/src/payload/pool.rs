@@ -86,6 +86,33 @@ impl Pool {
         }
     }
 
+    /// A buffer for `len` bytes that commits no memory it has not held
+    /// before: an idle one of its size class as it is, or fresh address
+    /// space reserved for the class (or nothing, if that is refused: the
+    /// buffer then grows as it is filled).
+    fn reserved(&'static self, len: usize) -> BodyBuffer {
+        let mut buffer = match class_for(len) {
+            Some(class) => {
+                let mut free = self.free();
+                match free.classes[class].pop() {
+                    Some(buffer) => {
+                        free.bytes -= buffer.capacity();
+                        buffer
+                    }
+                    None => {
+                        drop(free);
+                        let mut fresh = Vec::new();
+                        let _ = fresh.try_reserve_exact(1 << class);
+                        fresh
+                    }
+                }
+            }
+            None => Vec::new(),
+        };
+        buffer.truncate(len);
+        BodyBuffer(Pooled { buffer, pool: self })
+    }
+
     fn body(&'static self, len: usize) -> BodyBuffer {
         let mut buffer = self.take(len);
         buffer.resize(len, 0);
@@ -120,6 +147,24 @@ impl BodyBuffer {
     /// A buffer of exactly `len` bytes from the process's pool.
     pub fn new(len: usize) -> BodyBuffer {
         GLOBAL.body(len)
+    }
+
+    /// A buffer for a body of `len` bytes announced before they arrive:
+    /// it holds no more initialised bytes than it held in the pool (its
+    /// [`bytes`](BodyBuffer::bytes) may be fewer than `len`); make room with
+    /// [`resize`](BodyBuffer::resize) as the bytes come. Only address space
+    /// is reserved ahead, so a header announcing a huge size commits no
+    /// memory; if even that is refused, the buffer grows as it fills.
+    ///
+    /// ```
+    /// use ferrozmq_proto::payload::BodyBuffer;
+    /// let mut body = BodyBuffer::reserve(10 << 20);
+    /// body.resize(5);
+    /// body.bytes_mut().copy_from_slice(b"hello");
+    /// assert_eq!(&body.into_bytes()[..], b"hello");
+    /// ```
+    pub fn reserve(len: usize) -> BodyBuffer {
+        GLOBAL.reserved(len)
     }
 
     /// The bytes, as filled so far.

@@ -24,18 +24,15 @@ use std::time::Instant;
 /// single frame when frames are large).
 const DELIVER_BATCH: usize = 8;
 /// Message frame bodies of at least this size are received into a buffer
-/// of their own from the payload pool (`BodyBuffer`) rather than into the
-/// read buffer: the pool's pages are mapped and need no zeroing, where a
-/// fresh read buffer per large frame cost a page fault and a memset per
-/// 4 KiB. While such a body is filled, each read also takes in up to one
-/// frame header behind it, so that a stream of large frames is read one
-/// syscall per frame with no copy beyond the kernel's.
+/// of their own from the payload pool (`PendingBody`) rather than into the
+/// read buffer: the pool's pages are mapped and need no zeroing, and a
+/// body of the same size class as the last takes its buffer back warm.
+/// While such a body is filled, the read that reaches its end also takes
+/// in up to one frame header behind it, so that a stream of large frames
+/// is read one syscall per frame (up to 4 MiB) with no copy beyond the
+/// kernel's. The buffer is made readable only ahead of each read, so a size
+/// announced by the peer commits memory only as its bytes arrive.
 const BODY_MIN: usize = 64 * 1024;
-/// Largest body received that way: it is allocated when its header is
-/// seen, before the peer has sent it, so no more than a read of the
-/// ordinary path would reserve ([`input::MAX_READ`]). Larger frames are read into
-/// the read buffer as it fills.
-const BODY_MAX: usize = input::MAX_READ;
 /// Read behind a pending body: the longest frame header.
 const BODY_TAIL: usize = ferrozmq_proto::frame::MAX_HEADER_LEN;
 /// Reads per turn before yielding to other connections.
@@ -197,13 +194,18 @@ impl Driver {
                 let mut tail = [0u8; BODY_TAIL];
                 let into_body = w.body.is_some();
                 let (read, want) = match &mut w.body {
-                    Some((body, filled)) => {
-                        // The body's rest, and one frame header behind it.
-                        let rest = &mut body.bytes_mut()[*filled..];
-                        let want = BODY_TAIL + rest.len();
-                        let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(&mut tail)];
-                        (w.stream.read_vectored(&mut bufs), want)
-                    }
+                    Some(body) => match body.room(input::MAX_READ) {
+                        // The body's last bytes, and one frame header behind.
+                        (rest, true) => {
+                            let want = BODY_TAIL + rest.len();
+                            let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(&mut tail)];
+                            (w.stream.read_vectored(&mut bufs), want)
+                        }
+                        (rest, false) => {
+                            let want = rest.len();
+                            (w.stream.read(rest), want)
+                        }
+                    },
                     None => {
                         let want = w.input.want(&w.conn);
                         (w.input.read(&mut w.stream, want), want)
@@ -288,13 +290,12 @@ impl Driver {
     /// any, and hands the body over once complete; returns how many of the
     /// `n` bytes are not the body's (read behind it).
     fn fill_body(&mut self, w: &mut Wire, n: usize) -> Result<usize, Closed> {
-        let Some((body, filled)) = &mut w.body else {
+        let Some(body) = &mut w.body else {
             return Ok(n);
         };
-        let taken = n.min(body.bytes_mut().len() - *filled);
-        *filled += taken;
-        if *filled == body.bytes_mut().len() {
-            let (body, _) = w.body.take().expect("checked above");
+        let taken = body.fill(n);
+        if body.is_complete() {
+            let body = w.body.take().expect("checked above");
             let result = w.conn.handle_body(body.into_bytes());
             self.process_events(w)?;
             result.map_err(Closed::Protocol)?;
@@ -310,7 +311,7 @@ impl Driver {
         if w.body.is_some() || w.input.len() == 0 || w.held {
             return Ok(());
         }
-        let body = w.input.take_body(&mut w.conn, BODY_MIN..=BODY_MAX);
+        let body = w.input.take_body(&mut w.conn, BODY_MIN..=usize::MAX);
         w.body = body.map_err(Closed::Protocol)?;
         Ok(())
     }

@@ -11,6 +11,7 @@
 //! frames are slices of the buffer, which goes back to the pool when the
 //! last of them is dropped.
 
+use super::body::PendingBody;
 use crate::transport::Stream;
 use bytes::{Bytes, BytesMut};
 use ferrozmq_proto::payload::BodyBuffer;
@@ -242,25 +243,23 @@ impl Input {
 
     /// If the input starts with the header of a message frame whose body
     /// size is in `sizes` and which is not all here, takes it and returns
-    /// a pooled buffer for the body with the bytes already read in it, and
-    /// how many those are (`Connection::take_body_header`).
+    /// the body, with the bytes already read in it, to be received out of
+    /// band (`Connection::take_body_header`).
     pub(super) fn take_body(
         &mut self,
         conn: &mut Connection,
         sizes: RangeInclusive<usize>,
-    ) -> Result<Option<(BodyBuffer, usize)>, ConnectionError> {
+    ) -> Result<Option<PendingBody>, ConnectionError> {
         let mut input = self.bytes();
         let Some(size) = conn.take_body_header(&mut input, sizes)? else {
             return Ok(None);
         };
-        let mut body = BodyBuffer::new(size);
-        body.bytes_mut()[..input.len()].copy_from_slice(input);
-        let filled = input.len();
+        let body = PendingBody::new(size, input);
         self.rest = Bytes::new();
         if let Some((_, len)) = &mut self.open {
             *len = 0;
         }
-        Ok(Some((body, filled)))
+        Ok(Some(body))
     }
 }
 

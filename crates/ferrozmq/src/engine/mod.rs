@@ -12,6 +12,7 @@
 //! and the socket's pipes.
 
 mod backoff;
+mod body;
 #[cfg(unix)]
 mod direct_recv;
 mod driver;

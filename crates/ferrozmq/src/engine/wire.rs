@@ -14,11 +14,11 @@
 //! goes through the pipe, so a burst costs one syscall per batch, not per
 //! message, also when it is spread over many peers (PUB, ROUTER).
 
+use super::body::PendingBody;
 use super::input::Input;
 use super::EngineNotify;
 use crate::pipe::{Bypass, Pipe, PipeItem};
 use crate::transport::Stream;
-use ferrozmq_proto::payload::BodyBuffer;
 use ferrozmq_proto::{Connection, ConnectionError, Event, Message, PeerInfo};
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
@@ -57,8 +57,8 @@ pub(super) struct Wire {
     /// of tiny messages is thousands of them).
     pub(super) held: bool,
     /// A large frame body being received into a buffer of its own (see
-    /// `driver::BODY_MIN`), and how much of it has arrived.
-    pub(super) body: Option<(BodyBuffer, usize)>,
+    /// `driver::BODY_MIN`).
+    pub(super) body: Option<PendingBody>,
     /// The pipe decoded messages go to, once the handshake is done.
     pub(super) inbound: Option<Arc<Pipe>>,
     /// A protocol error met by a user thread's read (the receive bypass):
