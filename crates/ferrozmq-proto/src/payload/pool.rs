@@ -64,14 +64,16 @@ impl Pool {
         let Some(class) = class_for(len) else {
             return Vec::with_capacity(len);
         };
-        {
-            let mut free = self.free();
-            if let Some(buffer) = free.classes[class].pop() {
-                free.bytes -= buffer.capacity();
-                return buffer;
-            }
-        }
-        Vec::with_capacity(1 << class)
+        self.idle(class)
+            .unwrap_or_else(|| Vec::with_capacity(1 << class))
+    }
+
+    /// An idle buffer of size class `class`, if the pool has one.
+    fn idle(&self, class: usize) -> Option<Vec<u8>> {
+        let mut free = self.free();
+        let buffer = free.classes[class].pop()?;
+        free.bytes -= buffer.capacity();
+        Some(buffer)
     }
 
     fn give_back(&self, buffer: Vec<u8>) {
@@ -92,21 +94,11 @@ impl Pool {
     /// buffer then grows as it is filled).
     fn reserved(&'static self, len: usize) -> BodyBuffer {
         let mut buffer = match class_for(len) {
-            Some(class) => {
-                let mut free = self.free();
-                match free.classes[class].pop() {
-                    Some(buffer) => {
-                        free.bytes -= buffer.capacity();
-                        buffer
-                    }
-                    None => {
-                        drop(free);
-                        let mut fresh = Vec::new();
-                        let _ = fresh.try_reserve_exact(1 << class);
-                        fresh
-                    }
-                }
-            }
+            Some(class) => self.idle(class).unwrap_or_else(|| {
+                let mut fresh = Vec::new();
+                let _ = fresh.try_reserve_exact(1 << class);
+                fresh
+            }),
             None => Vec::new(),
         };
         buffer.truncate(len);
