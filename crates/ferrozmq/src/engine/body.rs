@@ -1,5 +1,5 @@
 //! [`PendingBody`]: a large frame body received into a buffer of its own
-//! (see `driver::BODY_MIN`), outside the read buffer.
+//! (see `read::BODY_MIN`), outside the read buffer.
 
 use bytes::Bytes;
 use ferrozmq_proto::payload::BodyBuffer;

@@ -11,10 +11,11 @@
 //! both decode into the same pipe under its lock, so order holds. (Leaving
 //! arrivals to the waiting thread, or taking the stream out of the I/O
 //! thread's poller for the wait, both measured slower round trips on the
-//! project's machine: docs/BENCHMARKS.md.) The user thread only reads
-//! while the driver has nothing of its own in progress (no large body
-//! being filled, nothing decoded and undelivered, no protocol failure);
-//! anything it cannot finish (end of stream, an error, a full pipe, a
+//! project's machine: docs/BENCHMARKS.md.) Both read the same way
+//! (`read.rs`), a large frame body out of band included, so either goes
+//! on with a body the other began. The user thread only reads while the
+//! driver has nothing of its own in progress (nothing decoded and
+//! undelivered, no protocol failure); anything it cannot finish (end of stream, an error, a full pipe, a
 //! read budget spent, an unwritten reply to a heartbeat) is left where
 //! the driver finds it, and the driver is notified.
 //!
@@ -24,6 +25,7 @@
 //! pipe, shutdown, close) reaches a waiting thread through the poller's
 //! waker, registered with the signal for the duration of the wait.
 
+use super::read::ReadError;
 use super::wire::{self, Flushed, Wire};
 use super::EngineNotify;
 use crate::signal::Signal;
@@ -55,6 +57,9 @@ pub(crate) struct DirectRecv {
     wires: Mutex<Wires>,
     /// Reads that brought input, for tests.
     reads: AtomicU64,
+    /// Large bodies those reads completed, for tests.
+    #[cfg(test)]
+    bodies: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -225,9 +230,15 @@ impl DirectRecv {
                 else {
                     continue;
                 };
-                if wire::lock(&wire).read_direct(&notify) {
+                let mut wire = wire::lock(&wire);
+                #[cfg(test)]
+                let bodies = wire.bodies;
+                if wire.read_direct(&notify) {
                     self.reads.fetch_add(1, Ordering::Relaxed);
                 }
+                #[cfg(test)]
+                self.bodies
+                    .fetch_add(wire.bodies - bodies, Ordering::Relaxed);
             }
         }
         match polled {
@@ -244,6 +255,12 @@ impl DirectRecv {
     pub(crate) fn reads(&self) -> u64 {
         self.reads.load(Ordering::Relaxed)
     }
+
+    /// How many large bodies a waiting thread's reads completed.
+    #[cfg(test)]
+    pub(crate) fn bodies(&self) -> u64 {
+        self.bodies.load(Ordering::Relaxed)
+    }
 }
 
 impl Wire {
@@ -256,7 +273,6 @@ impl Wire {
         }
         if !self.conn.is_ready()
             || self.inbound.is_none()
-            || self.body.is_some()
             || self.read_blocked
             || self.held
             || self.failure.is_some()
@@ -270,15 +286,13 @@ impl Wire {
         let mut handover = true;
         let mut read = false;
         for _ in 0..DIRECT_READS {
-            let want = self.input.want(&self.conn);
-            match self.input.read(&mut self.stream, want) {
+            match self.read_once() {
                 // End of stream: the driver reads it again and closes.
-                Ok(0) => break,
-                Ok(n) => {
+                Ok((0, _)) => break,
+                Ok((_, full)) => {
                     read = true;
-                    self.input.filled(n, want);
                     // The handshake is done: only traffic comes now.
-                    let result = self.decode_input(|_| {});
+                    let result = self.decode_input(|_| {}).and_then(|()| self.start_body());
                     if !self.deliver_stash() {
                         // The pipe's writer notification resumes the driver.
                         self.read_blocked = true;
@@ -297,20 +311,26 @@ impl Wire {
                     }
                     // A short read emptied the stream: later arrivals
                     // raise new edges, in this poller and the driver's.
-                    if n < want {
+                    if !full {
                         handover = false;
                         break;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.input.idle();
                     handover = false;
                     break;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A large body's message came before the error: the
+                // driver delivers it and ends the connection.
+                Err(ReadError::Protocol(e)) => {
+                    self.failure = Some(e);
+                    break;
+                }
                 // The driver meets the error again (or the end of stream
                 // after it) on its next read.
-                Err(_) => break,
+                Err(ReadError::Io(_)) => break,
             }
         }
         // A heartbeat's reply, queued by the decoder.
@@ -485,6 +505,59 @@ mod tests {
                 assert_eq!(req.recv_timeout(limit).unwrap()[0], i.to_be_bytes()[..]);
             }
             req.send(Vec::<u8>::new()).unwrap();
+            server.join().unwrap();
+        }
+    }
+
+    /// A waiting thread receives a large frame body out of band, as the
+    /// driver does, and goes on with one the driver began: round trips of
+    /// 300 KiB messages (several reads each) until a user thread on each
+    /// side has completed a body, every reply checked byte for byte.
+    #[test]
+    fn a_waiting_reader_receives_large_bodies_out_of_band() {
+        const SIZE: usize = 300 * 1024;
+        let dir = std::env::temp_dir();
+        let ipc = format!(
+            "ipc://{}/ferrozmq-direct-body-{}.sock",
+            dir.display(),
+            std::process::id()
+        );
+        for ep in ["tcp://127.0.0.1:*", ipc.as_str()] {
+            let ctx = Context::new();
+            let rep = Arc::new(ctx.socket(SocketType::Rep).unwrap());
+            rep.bind(ep).unwrap();
+            let req = ctx.socket(SocketType::Req).unwrap();
+            req.connect(&rep.last_endpoint().unwrap()).unwrap();
+            let limit = Duration::from_secs(10);
+            let server = {
+                let rep = rep.clone();
+                std::thread::spawn(move || {
+                    while let Ok(m) = rep.recv_timeout(limit) {
+                        let last = m[0].is_empty();
+                        rep.send(m).unwrap();
+                        if last {
+                            return;
+                        }
+                    }
+                    panic!("no request");
+                })
+            };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let bodies = |s: &crate::Socket| s.core().direct_recv().map_or(0, |d| d.bodies());
+            let mut i = 0usize;
+            while bodies(&req) == 0 || bodies(&rep) == 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "no body received by a user thread over {ep}"
+                );
+                i += 1;
+                let request: Vec<u8> = (0..SIZE).map(|k| (k * 7 + i) as u8).collect();
+                req.send(request.clone()).unwrap();
+                let reply = req.recv_timeout(limit).unwrap();
+                assert!(reply[0] == request[..], "reply {i} differs");
+            }
+            req.send(Vec::<u8>::new()).unwrap();
+            assert!(req.recv_timeout(limit).unwrap()[0].is_empty());
             server.join().unwrap();
         }
     }

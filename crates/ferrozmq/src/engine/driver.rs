@@ -6,8 +6,8 @@
 //! full inbound pipe stops decoding and reading, which back-pressures the
 //! peer through TCP.
 
-use super::input;
-use super::wire::{self, stash_event, DirectSend, Flushed, Wire};
+use super::read::ReadError;
+use super::wire::{self, DirectSend, Flushed, Wire};
 use super::EngineNotify;
 use crate::pipe::{Notify, PipeItem};
 use crate::socket::core::{SendBypass, SocketCore};
@@ -15,7 +15,7 @@ use crate::socket::pattern::Peer;
 use crate::transport::Stream;
 use ferrozmq_proto::mechanism::Null;
 use ferrozmq_proto::{Connection, ConnectionError, PeerInfo, SocketType};
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, IoSlice, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -23,18 +23,6 @@ use std::time::Instant;
 /// reader is woken once per batch rather than once per read (a read holds a
 /// single frame when frames are large).
 const DELIVER_BATCH: usize = 8;
-/// Message frame bodies of at least this size are received into a buffer
-/// of their own from the payload pool (`PendingBody`) rather than into the
-/// read buffer: the pool's pages are mapped and need no zeroing, and a
-/// body of the same size class as the last takes its buffer back warm.
-/// While such a body is filled, the read that reaches its end also takes
-/// in up to one frame header behind it, so that a stream of large frames
-/// is read one syscall per frame (up to 4 MiB) with no copy beyond the
-/// kernel's. The buffer is made readable only ahead of each read, so a size
-/// announced by the peer commits memory only as its bytes arrive.
-const BODY_MIN: usize = 64 * 1024;
-/// Read behind a pending body: the longest frame header.
-const BODY_TAIL: usize = ferrozmq_proto::frame::MAX_HEADER_LEN;
 /// Reads per turn before yielding to other connections.
 const READ_BUDGET: usize = 16;
 /// Writes per turn before yielding to other connections.
@@ -191,28 +179,8 @@ impl Driver {
             // Input held back for lack of room is decoded before more is read.
             let mut more = true;
             if !w.held {
-                let mut tail = [0u8; BODY_TAIL];
-                let into_body = w.body.is_some();
-                let (read, want) = match &mut w.body {
-                    Some(body) => match body.room(input::MAX_READ) {
-                        // The body's last bytes, and one frame header behind.
-                        (rest, true) => {
-                            let want = BODY_TAIL + rest.len();
-                            let mut bufs = [IoSliceMut::new(rest), IoSliceMut::new(&mut tail)];
-                            (w.stream.read_vectored(&mut bufs), want)
-                        }
-                        (rest, false) => {
-                            let want = rest.len();
-                            (w.stream.read(rest), want)
-                        }
-                    },
-                    None => {
-                        let want = w.input.want(&w.conn);
-                        (w.input.read(&mut w.stream, want), want)
-                    }
-                };
-                match read {
-                    Ok(0) => {
+                match w.read_once() {
+                    Ok((0, _)) => {
                         // EOF is seen again once the pipe has room for the rest.
                         if !w.deliver_stash() {
                             w.read_blocked = true;
@@ -220,16 +188,8 @@ impl Driver {
                         }
                         return Err(Closed::Eof);
                     }
-                    Ok(n) => {
-                        let to_tail = self.fill_body(w, n)?;
-                        if into_body {
-                            w.input.append(&tail[..to_tail]);
-                        }
-                        w.input.filled(n, want);
-                        // A full read means more is likely waiting.
-                        more = n == want;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    Ok((_, full)) => more = full,
+                    Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
                         if !w.deliver_stash() {
                             w.read_blocked = true;
                             return Ok(());
@@ -237,12 +197,13 @@ impl Driver {
                         w.input.idle();
                         return Ok(());
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(Closed::Io(e)),
+                    Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(ReadError::Io(e)) => return Err(Closed::Io(e)),
+                    Err(ReadError::Protocol(e)) => return Err(Closed::Protocol(e)),
                 }
             }
             self.decode(w)?;
-            self.start_body(w)?;
+            w.start_body().map_err(Closed::Protocol)?;
             if w.held {
                 // The pipe takes no more for now: hand over what it does
                 // take, then go on if it has room again, or wait for its
@@ -284,45 +245,6 @@ impl Driver {
             }
         }
         result.map_err(Closed::Protocol)
-    }
-
-    /// Counts the first of `n` bytes just read toward the pending body, if
-    /// any, and hands the body over once complete; returns how many of the
-    /// `n` bytes are not the body's (read behind it).
-    fn fill_body(&mut self, w: &mut Wire, n: usize) -> Result<usize, Closed> {
-        let Some(body) = &mut w.body else {
-            return Ok(n);
-        };
-        let taken = body.fill(n);
-        if body.is_complete() {
-            let body = w.body.take().expect("checked above");
-            let result = w.conn.handle_body(body.into_bytes());
-            self.process_events(w)?;
-            result.map_err(Closed::Protocol)?;
-        }
-        Ok(n - taken)
-    }
-
-    /// If the input now starts with a large frame not all here yet, moves
-    /// its header and the body bytes already read out of the read buffer.
-    fn start_body(&mut self, w: &mut Wire) -> Result<(), Closed> {
-        // Input held back starts with a whole frame, or a frame that comes
-        // after the pipe's room: its body waits, unallocated.
-        if w.body.is_some() || w.input.len() == 0 || w.held {
-            return Ok(());
-        }
-        let body = w.input.take_body(&mut w.conn, BODY_MIN..=usize::MAX);
-        w.body = body.map_err(Closed::Protocol)?;
-        Ok(())
-    }
-
-    fn process_events(&mut self, w: &mut Wire) -> Result<(), Closed> {
-        while let Some(event) = w.conn.poll_event() {
-            if let Some(info) = stash_event(&mut w.stash, event) {
-                self.attach(w, info)?;
-            }
-        }
-        Ok(())
     }
 
     fn attach(&mut self, w: &mut Wire, info: PeerInfo) -> Result<(), Closed> {

@@ -18,6 +18,7 @@ mod direct_recv;
 mod driver;
 mod input;
 mod io_loop;
+mod read;
 mod timers;
 mod wire;
 

@@ -57,7 +57,7 @@ pub(super) struct Wire {
     /// of tiny messages is thousands of them).
     pub(super) held: bool,
     /// A large frame body being received into a buffer of its own (see
-    /// `driver::BODY_MIN`).
+    /// `read::BODY_MIN`).
     pub(super) body: Option<PendingBody>,
     /// The pipe decoded messages go to, once the handshake is done.
     pub(super) inbound: Option<Arc<Pipe>>,
@@ -72,6 +72,9 @@ pub(super) struct Wire {
     /// for nothing. So it follows what the stream took: twice the slices
     /// of the last short write, doubling after writes taken whole.
     slice_cap: usize,
+    /// Large bodies received out of band, for the tests.
+    #[cfg(test)]
+    pub(super) bodies: u64,
 }
 
 /// Outcome of writing the transmit queue.
@@ -102,6 +105,8 @@ impl Wire {
             failure: None,
             closed: false,
             slice_cap: SOME_SLICES,
+            #[cfg(test)]
+            bodies: 0,
         }))
     }
 

@@ -106,7 +106,7 @@ fn a_lagging_pull_gets_every_peers_messages_in_order() {
 }
 
 /// The parts of message `seq` of `peer`: one to four frames, now and then a
-/// frame large enough to be received out of band (`driver::BODY_MIN`).
+/// frame large enough to be received out of band (`read::BODY_MIN`).
 fn parts(peer: u32, seq: u32) -> Vec<Vec<u8>> {
     (0..1 + seq % 4)
         .map(|part| {
