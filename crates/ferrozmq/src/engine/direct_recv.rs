@@ -15,9 +15,10 @@
 //! (`read.rs`), a large frame body out of band included, so either goes
 //! on with a body the other began. The user thread only reads while the
 //! driver has nothing of its own in progress (nothing decoded and
-//! undelivered, no protocol failure); anything it cannot finish (end of stream, an error, a full pipe, a
-//! read budget spent, an unwritten reply to a heartbeat) is left where
-//! the driver finds it, and the driver is notified.
+//! undelivered, no protocol failure); anything it cannot finish (end of
+//! stream, an error, a full pipe, a read budget spent, an unwritten reply
+//! to a heartbeat) is left where the driver finds it, and the driver is
+//! notified.
 //!
 //! Each stream is registered edge-triggered, so an arrival while nobody
 //! waits stays pending in the poller: the next wait returns at once. A

@@ -17,7 +17,7 @@ use std::io::{self, IoSliceMut, Read};
 /// is read one syscall per frame (up to 4 MiB) with no copy beyond the
 /// kernel's. The buffer is made readable only ahead of each read, so a size
 /// announced by the peer commits memory only as its bytes arrive.
-pub(super) const BODY_MIN: usize = 64 * 1024;
+const BODY_MIN: usize = 64 * 1024;
 /// Read behind a pending body: the longest frame header.
 const BODY_TAIL: usize = ferrozmq_proto::frame::MAX_HEADER_LEN;
 
