@@ -31,6 +31,7 @@ mod context;
 mod engine;
 mod error;
 mod pipe;
+mod prefetch;
 mod random;
 mod signal;
 mod socket;

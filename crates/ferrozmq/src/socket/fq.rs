@@ -3,6 +3,7 @@
 
 use super::pattern::PeerId;
 use crate::pipe::{Pipe, PipeItem, Pop, ReadyList};
+use crate::prefetch::prefetch;
 use bytes::Bytes;
 use ferrozmq_proto::Message;
 use std::collections::VecDeque;
@@ -107,14 +108,14 @@ impl FairQueue {
         }
     }
 
-    /// Loads the front item of the pipe [`ITEM_AHEAD`] turns ahead and the
-    /// first payload byte of the one [`PAYLOAD_AHEAD`] turns ahead, so that
-    /// both are in this core's cache when their turn comes. With many busy
-    /// peers each pipe's turn comes round only after every other pipe's,
-    /// by when its items and payloads (written by the I/O thread on another
-    /// core) have left the cache; taking them one after another costs two
-    /// dependent misses per message, loaded ahead they overlap. (A prefetch
-    /// instruction would not hold the core up, but needs `unsafe`.)
+    /// Prefetches the front item of the pipe [`ITEM_AHEAD`] turns ahead
+    /// and the first payload byte of the one [`PAYLOAD_AHEAD`] turns ahead
+    /// (whose item was prefetched turns before), so that both are in this
+    /// core's cache when their turn comes. With many busy peers each pipe's
+    /// turn comes round only after every other pipe's, by when its items
+    /// and payloads (written by the I/O thread on another core) have left
+    /// the cache; taken one after another they cost two dependent misses
+    /// per message.
     #[inline]
     fn touch_ahead(&self) {
         let n = self.active.len();
@@ -126,10 +127,12 @@ impl FairQueue {
             self.slots[slot].as_ref().and_then(|i| i.cache.front())
         };
         if let Some(item) = front(ITEM_AHEAD) {
-            std::hint::black_box(matches!(item, PipeItem::Msg(_)));
+            prefetch(item);
         }
         if let Some(PipeItem::Msg(m)) = front(PAYLOAD_AHEAD) {
-            std::hint::black_box(m.first().and_then(|f| f.first().copied()));
+            if let Some(byte) = m.first().and_then(|f| f.first()) {
+                prefetch(byte);
+            }
         }
     }
 
