@@ -464,63 +464,16 @@ mod tests {
         }
     }
 
-    /// Round trips until both sides have read a message on their own
-    /// thread: a bypass that is never taken fails here, not in a benchmark.
-    #[test]
-    fn a_waiting_reader_reads_the_stream_itself() {
-        let dir = std::env::temp_dir();
+    /// Runs `exchange` with a REQ connected to a REP, over tcp and then
+    /// ipc (`name` keeps the ipc path apart from other tests'), while a
+    /// thread echoes every request; an empty request, echoed too, ends it.
+    fn with_echoing_rep(
+        name: &str,
+        mut exchange: impl FnMut(&str, &crate::Socket, &crate::Socket),
+    ) {
         let ipc = format!(
-            "ipc://{}/ferrozmq-direct-{}.sock",
-            dir.display(),
-            std::process::id()
-        );
-        for ep in ["tcp://127.0.0.1:*", ipc.as_str()] {
-            let ctx = Context::new();
-            let rep = Arc::new(ctx.socket(SocketType::Rep).unwrap());
-            rep.bind(ep).unwrap();
-            let req = ctx.socket(SocketType::Req).unwrap();
-            req.connect(&rep.last_endpoint().unwrap()).unwrap();
-            let limit = Duration::from_secs(10);
-            let server = {
-                let rep = rep.clone();
-                std::thread::spawn(move || {
-                    while let Ok(m) = rep.recv_timeout(limit) {
-                        if m[0].is_empty() {
-                            return;
-                        }
-                        rep.send(m).unwrap();
-                    }
-                    panic!("no request");
-                })
-            };
-            let deadline = Instant::now() + limit;
-            let reads = |s: &crate::Socket| s.core().direct_recv().map_or(0, |d| d.reads());
-            let mut i = 0u32;
-            while reads(&req) == 0 || reads(&rep) == 0 {
-                assert!(
-                    Instant::now() < deadline,
-                    "no read by a user thread over {ep}"
-                );
-                i += 1;
-                req.send(i.to_be_bytes().to_vec()).unwrap();
-                assert_eq!(req.recv_timeout(limit).unwrap()[0], i.to_be_bytes()[..]);
-            }
-            req.send(Vec::<u8>::new()).unwrap();
-            server.join().unwrap();
-        }
-    }
-
-    /// A waiting thread receives a large frame body out of band, as the
-    /// driver does, and goes on with one the driver began: round trips of
-    /// 300 KiB messages (several reads each) until a user thread on each
-    /// side has completed a body, every reply checked byte for byte.
-    #[test]
-    fn a_waiting_reader_receives_large_bodies_out_of_band() {
-        const SIZE: usize = 300 * 1024;
-        let dir = std::env::temp_dir();
-        let ipc = format!(
-            "ipc://{}/ferrozmq-direct-body-{}.sock",
-            dir.display(),
+            "ipc://{}/ferrozmq-{name}-{}.sock",
+            std::env::temp_dir().display(),
             std::process::id()
         );
         for ep in ["tcp://127.0.0.1:*", ipc.as_str()] {
@@ -543,10 +496,47 @@ mod tests {
                     panic!("no request");
                 })
             };
+            exchange(ep, &req, &rep);
+            req.send(Vec::<u8>::new()).unwrap();
+            assert!(req.recv_timeout(limit).unwrap()[0].is_empty());
+            server.join().unwrap();
+        }
+    }
+
+    /// Round trips until both sides have read a message on their own
+    /// thread: a bypass that is never taken fails here, not in a benchmark.
+    #[test]
+    fn a_waiting_reader_reads_the_stream_itself() {
+        with_echoing_rep("direct", |ep, req, rep| {
+            let limit = Duration::from_secs(10);
+            let deadline = Instant::now() + limit;
+            let reads = |s: &crate::Socket| s.core().direct_recv().map_or(0, |d| d.reads());
+            let mut i = 0u32;
+            while reads(req) == 0 || reads(rep) == 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "no read by a user thread over {ep}"
+                );
+                i += 1;
+                req.send(i.to_be_bytes().to_vec()).unwrap();
+                assert_eq!(req.recv_timeout(limit).unwrap()[0], i.to_be_bytes()[..]);
+            }
+        });
+    }
+
+    /// A waiting thread receives a large frame body out of band, as the
+    /// driver does, and goes on with one the driver began: round trips of
+    /// 300 KiB messages (several reads each) until a user thread on each
+    /// side has completed a body, every reply checked byte for byte.
+    #[test]
+    fn a_waiting_reader_receives_large_bodies_out_of_band() {
+        const SIZE: usize = 300 * 1024;
+        with_echoing_rep("direct-body", |ep, req, rep| {
+            let limit = Duration::from_secs(10);
             let deadline = Instant::now() + Duration::from_secs(30);
             let bodies = |s: &crate::Socket| s.core().direct_recv().map_or(0, |d| d.bodies());
             let mut i = 0usize;
-            while bodies(&req) == 0 || bodies(&rep) == 0 {
+            while bodies(req) == 0 || bodies(rep) == 0 {
                 assert!(
                     Instant::now() < deadline,
                     "no body received by a user thread over {ep}"
@@ -557,9 +547,6 @@ mod tests {
                 let reply = req.recv_timeout(limit).unwrap();
                 assert!(reply[0] == request[..], "reply {i} differs");
             }
-            req.send(Vec::<u8>::new()).unwrap();
-            assert!(req.recv_timeout(limit).unwrap()[0].is_empty());
-            server.join().unwrap();
-        }
+        });
     }
 }
