@@ -78,6 +78,16 @@ fn req_rep() {
             rep.send(frames(&[b"answer", &[i]]));
             assert_eq!(req.recv(), frames(&[b"answer", &[i]]));
         }
+        // Frames larger than a read: a ferrozmq REQ or REP waiting in
+        // `recv` receives them out of band, on its own thread or the I/O
+        // thread's, whichever reads first.
+        for size in [70_000usize, 1_300_000] {
+            let body: Vec<u8> = (0..size).map(|k| (k % 253) as u8).collect();
+            req.send(vec![b"big".to_vec(), body.clone()]);
+            assert_eq!(rep.recv(), vec![b"big".to_vec(), body.clone()]);
+            rep.send(vec![body.clone(), b"back".to_vec()]);
+            assert_eq!(req.recv(), vec![body, b"back".to_vec()]);
+        }
     });
 }
 
